@@ -1,0 +1,72 @@
+import cors from "@fastify/cors";
+import helmet from "@fastify/helmet";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import type { Config } from "#server/config/load-config.ts";
+import { registerAuthentication } from "#server/api/plugins/authenticate.ts";
+import { registerErrorHandler } from "#server/api/plugins/error-handler.ts";
+import { registerOpenApi } from "#server/api/plugins/openapi.ts";
+import { registerRateLimits } from "#server/api/plugins/rate-limit.ts";
+import { registerRequestContext, requestIdFor } from "#server/api/plugins/request-context.ts";
+import { registerApiKeyRoutes } from "#server/api/routes/api-keys.routes.ts";
+import { registerAuthRoutes } from "#server/api/routes/auth.routes.ts";
+import { registerHealthRoutes } from "#server/api/routes/health.routes.ts";
+import { registerMetricsRoutes } from "#server/api/routes/metrics.routes.ts";
+import type { AuthModule } from "#server/modules/auth/index.ts";
+import type { HealthService } from "#server/modules/health/index.ts";
+import { moduleLogger, type Logger } from "#server/platform/logger.ts";
+import type { Metrics } from "#server/platform/metrics.ts";
+
+export interface AppDeps {
+  config: Config;
+  version: string;
+  logger: Logger;
+  metrics: Metrics;
+  auth: AuthModule;
+  health: HealthService;
+}
+
+/** The Fastify transport: plugins, then each module's routes. Used by main.ts and by tests. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; typing it as such keeps one FastifyInstance type everywhere.
+    loggerInstance: moduleLogger(deps.logger, "api") as FastifyBaseLogger,
+    // Our onResponse hook writes the one access-log line per request.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: "request_id" }),
+    requestIdHeader: false,
+    genReqId: (request) => requestIdFor(request.headers["x-request-id"]),
+    trustProxy: trustProxyOption(config.http.trustProxy),
+    bodyLimit: config.http.bodyLimitBytes,
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  registerErrorHandler(app);
+  registerRequestContext(app, deps.metrics);
+  await app.register(helmet, { global: true });
+  await app.register(cors, {
+    origin: config.http.corsOrigins.length > 0 ? [...config.http.corsOrigins] : false,
+    credentials: true,
+    exposedHeaders: ["x-request-id", "retry-after"],
+  });
+  await registerOpenApi(app, { version: deps.version, publicUrl: config.publicUrl });
+  registerAuthentication(app, deps.auth);
+  const limits = await registerRateLimits(app, config.rateLimit, (request) => {
+    // Only the credential endpoints (no config.auth) count as authentication failures.
+    if (request.routeOptions.config.auth === undefined) deps.auth.auth.recordAuthFailure("rate_limited");
+  });
+
+  registerHealthRoutes(app, deps.health);
+  registerMetricsRoutes(app, deps.metrics);
+  registerAuthRoutes(app, deps.auth, limits);
+  registerApiKeyRoutes(app, deps.auth, limits);
+  return app;
+}
+
+/** A hop count trusts that many proxies in front of Auspex, as proxy-addr does. */
+function trustProxyOption(setting: boolean | number | string[]): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof setting === "number" ? (_address, hop) => hop < setting : setting;
+}

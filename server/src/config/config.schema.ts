@@ -1,0 +1,102 @@
+import { z } from "zod";
+import { parseDuration } from "#server/platform/duration.ts";
+
+/*
+ * Every Auspex setting, once. Keys are the environment variable names; a YAML
+ * config file may use the same names or the short form without the prefix in
+ * lower case (port, data_dir, …). `.describe()` texts feed .env.example.
+ */
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const int = (min: number, max: number) =>
+  z.coerce
+    .number({ message: "must be a number" })
+    .int("must be a whole number")
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+
+const duration = (minSeconds: number) =>
+  z.string().transform((value, ctx) => {
+    const seconds = parseDuration(value);
+    if (seconds === null) {
+      ctx.addIssue({ code: "custom", message: "must be a duration such as 900, 15m, 12h or 7d" });
+      return z.NEVER;
+    }
+    if (seconds < minSeconds) {
+      ctx.addIssue({ code: "custom", message: `must be at least ${minSeconds} seconds` });
+      return z.NEVER;
+    }
+    return seconds;
+  });
+
+const list = z.string().transform((value) =>
+  value
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
+
+const optionalText = z
+  .string()
+  .transform((v) => (v.trim() === "" ? undefined : v.trim()))
+  .optional();
+
+const url = z.url({ message: "must be a URL such as http://host:port" });
+
+export const configSchema = z.object({
+  AUSPEX_CONFIG_FILE: optionalText.describe(
+    "Path of an optional YAML file with these settings; environment variables win over it.",
+  ),
+  AUSPEX_DATA_DIR: z.string().min(1).default("./data").describe("Directory for all embedded data (state database, secrets, later the TSDB)."),
+  AUSPEX_HOST: z.string().min(1).default("127.0.0.1").describe("Address the HTTP server listens on; 0.0.0.0 or :: to accept remote connections."),
+  AUSPEX_PORT: int(0, 65535).default(8080).describe("TCP port of the HTTP server (0 picks a free port)."),
+  AUSPEX_PUBLIC_URL: url.optional().describe("External URL of this Auspex, used in links it sends (notifications, OpenAPI servers)."),
+  AUSPEX_DATABASE_URL: z
+    .string()
+    .trim()
+    .refine((v) => v === "" || /^postgres(ql)?:\/\//.test(v) || v.startsWith("sqlite:"), {
+      message: "must be postgres://user:pass@host:port/db or sqlite:<path>",
+    })
+    .optional()
+    .describe("State database. Empty: SQLite file <data dir>/auspex.db. postgres://… for PostgreSQL; sqlite:<path> for another SQLite file."),
+  AUSPEX_DATABASE_POOL_SIZE: int(1, 200).default(10).describe("PostgreSQL connection pool size."),
+  AUSPEX_SQLITE_BUSY_TIMEOUT_MS: int(0, 600_000).default(5000).describe("How long SQLite waits for a lock before failing a statement."),
+  AUSPEX_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info").describe("Minimum log level."),
+  AUSPEX_LOG_FORMAT: z.enum(["json", "pretty"]).default("json").describe("json: one JSON object per line (for machines); pretty: coloured lines for people."),
+  AUSPEX_JWT_SECRET: optionalText
+    .refine((v) => v === undefined || v.length >= 32, { message: "must be at least 32 characters" })
+    .describe("Secret that signs access tokens. Empty: generated once and kept in <data dir>/secrets/jwt-secret. Set it when several processes share a database."),
+  AUSPEX_ACCESS_TOKEN_TTL: duration(30).default(900).describe("Lifetime of an access token (JWT), e.g. 15m."),
+  AUSPEX_REFRESH_TOKEN_TTL: duration(60).default(7 * 86_400).describe("Lifetime of a refresh token and of an idle session, e.g. 7d."),
+  AUSPEX_ARGON2_MEMORY_KIB: int(8192, 4_194_304).default(19_456).describe("Argon2id memory cost in KiB (see docs/adr/0005)."),
+  AUSPEX_ARGON2_ITERATIONS: int(1, 20).default(2).describe("Argon2id time cost (passes)."),
+  AUSPEX_ARGON2_PARALLELISM: int(1, 16).default(1).describe("Argon2id lanes."),
+  AUSPEX_TRUST_PROXY: z
+    .string()
+    .default("false")
+    .transform((v): boolean | number | string[] => {
+      const text = v.trim();
+      if (text === "false" || text === "") return false;
+      if (text === "true") return true;
+      if (/^\d+$/.test(text)) return Number(text);
+      return text.split(",").map((item) => item.trim());
+    })
+    .describe("Whether to believe X-Forwarded-For: false, true, a hop count, or a comma list of proxy addresses/CIDRs."),
+  AUSPEX_CORS_ORIGINS: list.default([]).describe("Comma list of browser origins allowed to call the API (e.g. http://localhost:5173); empty allows none."),
+  AUSPEX_BODY_LIMIT_BYTES: int(1024, 1_073_741_824).default(1_048_576).describe("Largest request body accepted, in bytes."),
+  AUSPEX_RATE_LIMIT: bool.default(true).describe("false turns all rate limits off."),
+  AUSPEX_RATE_LIMIT_AUTH_PER_MINUTE: int(1, 1_000_000).default(5).describe("Requests a minute to each auth endpoint, per client IP and per username."),
+  AUSPEX_RATE_LIMIT_API_PER_MINUTE: int(1, 10_000_000).default(100).describe("Requests a minute to the rest of the API, per user."),
+  AUSPEX_SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000).describe("How long a graceful shutdown waits for in-flight requests."),
+  AUSPEX_OPENAI_API_KEY: optionalText.describe("API key of the OpenAI-compatible LLM provider."),
+  AUSPEX_OPENAI_BASE_URL: url.optional().describe("Base URL of an OpenAI-compatible API (OpenAI, Groq, vLLM, LM Studio, llama.cpp). Setting it or the key configures the provider."),
+  AUSPEX_OPENAI_MODEL: z.string().min(1).default("gpt-4o-mini").describe("Model name used with the OpenAI-compatible provider."),
+  AUSPEX_OLLAMA_URL: url.optional().describe("Base URL of an Ollama server (native API), the fallback LLM provider."),
+  AUSPEX_OLLAMA_MODEL: z.string().min(1).default("llama3.1").describe("Model name used with Ollama."),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type ConfigValues = z.output<typeof configSchema>;

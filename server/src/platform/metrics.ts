@@ -1,0 +1,84 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/**
+ * Auspex's own metrics, one registry per process (never prom-client's global, so
+ * several app instances can live in one test process). Names follow seed 002.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const http = {
+    requests: new Counter({
+      name: "http_requests_total",
+      help: "HTTP requests handled, by method, route template and status code",
+      labelNames: ["method", "route", "status"] as const,
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: "http_request_duration_seconds",
+      help: "HTTP request duration in seconds, by method, route template and status code",
+      labelNames: ["method", "route", "status"] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+  };
+
+  const auth = {
+    sessionsCreated: new Counter({
+      name: "auspex_sessions_total",
+      help: "Login sessions created (register, login)",
+      registers: [registry],
+    }),
+    failures: new Counter({
+      name: "auspex_auth_failures_total",
+      help: "Rejected authentication attempts, by reason",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
+  };
+
+  const ai = {
+    calls: new Counter({
+      name: "ai_api_calls_total",
+      help: "Calls to LLM providers, by provider, model and outcome",
+      labelNames: ["provider", "model", "status"] as const,
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: "ai_api_duration_seconds",
+      help: "LLM call duration in seconds, by provider and model",
+      labelNames: ["provider", "model"] as const,
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120],
+      registers: [registry],
+    }),
+    tokens: new Counter({
+      name: "ai_tokens_used_total",
+      help: "LLM tokens used, by provider, model and kind (prompt, completion)",
+      labelNames: ["provider", "model", "kind"] as const,
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: "ai_errors_total",
+      help: "LLM call errors, by provider and error type",
+      labelNames: ["provider", "type"] as const,
+      registers: [registry],
+    }),
+  };
+
+  return { registry, http, auth, ai };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Registers a gauge whose value is read when /metrics is scraped (e.g. from the database). */
+export function registerCollectedGauge(metrics: Metrics, name: string, help: string, read: () => Promise<number>): void {
+  new Gauge({
+    name,
+    help,
+    registers: [metrics.registry],
+    async collect() {
+      this.set(await read());
+    },
+  });
+}

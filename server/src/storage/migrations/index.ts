@@ -1,0 +1,14 @@
+import type { Migration } from "kysely/migration";
+import type { DialectName } from "#server/storage/dialect.ts";
+import { accountsMigration } from "#server/storage/migrations/0001-accounts.ts";
+
+/**
+ * All migrations in order. Names sort lexically; never rename or edit one that
+ * has shipped: add a new one. Portable by default, branching on the dialect
+ * only where SQL differs.
+ */
+export function allMigrations(dialect: DialectName): Record<string, Migration> {
+  return {
+    "0001-accounts": accountsMigration(dialect) as Migration,
+  };
+}

@@ -1,0 +1,9 @@
+import type { ApiKeysTable, RefreshTokensTable, SessionsTable, UsersTable } from "#server/storage/tables/accounts.table.ts";
+
+/** Every table of the state database; modules' repositories query through Kysely<Schema>. */
+export interface Schema {
+  users: UsersTable;
+  sessions: SessionsTable;
+  refresh_tokens: RefreshTokensTable;
+  api_keys: ApiKeysTable;
+}
