@@ -1,0 +1,123 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { renderEnvExample } from "#server/config/env-example.ts";
+import { configSchema } from "#server/config/config.schema.ts";
+import { ConfigError, loadConfig } from "#server/config/load-config.ts";
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
+    return error.problems;
+  }
+  assert.fail("expected the configuration to be rejected");
+}
+
+describe("loadConfig", () => {
+  it("applies the documented defaults: ./data, port 8080, loopback, SQLite", () => {
+    const config = loadConfig({});
+    assert.equal(config.dataDir, path.resolve("./data"));
+    assert.equal(config.port, 8080);
+    assert.equal(config.host, "127.0.0.1");
+    assert.deepEqual(config.database, { kind: "sqlite", path: path.join(path.resolve("./data"), "auspex.db") });
+    assert.equal(config.auth.accessTokenTtlSeconds, 900);
+    assert.equal(config.auth.refreshTokenTtlSeconds, 7 * 86_400);
+    assert.deepEqual(config.rateLimit, { enabled: true, authPerMinute: 5, apiPerMinute: 100 });
+    assert.equal(config.llm.providers.length, 0);
+  });
+
+  it("reads AUSPEX_ variables and parses durations, lists and booleans", () => {
+    const config = loadConfig({
+      AUSPEX_PORT: "9090",
+      AUSPEX_ACCESS_TOKEN_TTL: "5m",
+      AUSPEX_REFRESH_TOKEN_TTL: "2d",
+      AUSPEX_CORS_ORIGINS: "http://a.example, http://b.example",
+      AUSPEX_RATE_LIMIT: "false",
+      AUSPEX_TRUST_PROXY: "2",
+      AUSPEX_DATABASE_URL: "postgres://auspex@127.0.0.1:5432/auspex",
+    });
+    assert.equal(config.port, 9090);
+    assert.equal(config.auth.accessTokenTtlSeconds, 300);
+    assert.equal(config.auth.refreshTokenTtlSeconds, 172_800);
+    assert.deepEqual(config.http.corsOrigins, ["http://a.example", "http://b.example"]);
+    assert.equal(config.rateLimit.enabled, false);
+    assert.equal(config.http.trustProxy, 2);
+    assert.equal(config.database.kind, "postgres");
+  });
+
+  it("names the variable, the problem and the value given for each bad setting", () => {
+    const problems = problemsOf({ AUSPEX_PORT: "70000", AUSPEX_LOG_FORMAT: "xml", AUSPEX_ACCESS_TOKEN_TTL: "soon", AUSPEX_RATE_LIMIT: "maybe" });
+    assert.equal(problems.length, 4);
+    assert.ok(problems.some((p) => p.startsWith("AUSPEX_PORT: must be at most 65535") && p.includes('"70000"')), problems.join("\n"));
+    assert.ok(problems.some((p) => p.startsWith("AUSPEX_LOG_FORMAT:")));
+    assert.ok(problems.some((p) => p.startsWith("AUSPEX_ACCESS_TOKEN_TTL: must be a duration")));
+    assert.ok(problems.some((p) => p.startsWith("AUSPEX_RATE_LIMIT: must be true or false")));
+  });
+
+  it("never prints a secret it rejects", () => {
+    const problems = problemsOf({ AUSPEX_JWT_SECRET: "short-secret" });
+    assert.match(problems[0] ?? "", /^AUSPEX_JWT_SECRET: must be at least 32 characters/);
+    assert.ok(!problems[0]?.includes("short-secret"));
+  });
+
+  it("rejects a database URL that is neither postgres:// nor sqlite:", () => {
+    const problems = problemsOf({ AUSPEX_DATABASE_URL: "mysql://localhost/auspex" });
+    assert.match(problems[0] ?? "", /^AUSPEX_DATABASE_URL: must be postgres:/);
+  });
+
+  it("reads a YAML file with short or full keys, environment variables winning", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "auspex-config-"));
+    const file = path.join(dir, "auspex.yaml");
+    writeFileSync(file, "port: 7000\nhost: 0.0.0.0\nAUSPEX_CORS_ORIGINS:\n  - http://x.example\n  - http://y.example\n");
+    const config = loadConfig({ AUSPEX_CONFIG_FILE: file, AUSPEX_PORT: "7001" });
+    assert.equal(config.port, 7001);
+    assert.equal(config.host, "0.0.0.0");
+    assert.deepEqual(config.http.corsOrigins, ["http://x.example", "http://y.example"]);
+  });
+
+  it("rejects unknown keys and bad values in the YAML file", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "auspex-config-"));
+    const file = path.join(dir, "auspex.yaml");
+    writeFileSync(file, "prot: 7000\n");
+    assert.match(problemsOf({ AUSPEX_CONFIG_FILE: file })[0] ?? "", /unknown setting 'prot'/);
+    writeFileSync(file, "port: many\n");
+    assert.match(problemsOf({ AUSPEX_CONFIG_FILE: file })[0] ?? "", /^AUSPEX_PORT: must be a number/);
+    assert.match(problemsOf({ AUSPEX_CONFIG_FILE: path.join(dir, "missing.yaml") })[0] ?? "", /^AUSPEX_CONFIG_FILE: cannot read/);
+  });
+
+  it("is frozen all the way down", () => {
+    const config = loadConfig({ AUSPEX_OPENAI_API_KEY: "sk-test" });
+    assert.ok(Object.isFrozen(config));
+    assert.ok(Object.isFrozen(config.auth.argon2));
+    assert.ok(Object.isFrozen(config.llm.providers[0]));
+    assert.throws(() => {
+      (config as { port: number }).port = 1;
+    }, TypeError);
+  });
+
+  it("configures the OpenAI-compatible provider and Ollama as a fallback", () => {
+    const config = loadConfig({ AUSPEX_OPENAI_BASE_URL: "http://127.0.0.1:11434/v1", AUSPEX_OLLAMA_URL: "http://127.0.0.1:11434" });
+    assert.deepEqual(
+      config.llm.providers.map((p) => [p.name, p.baseUrl]),
+      [
+        ["openai", "http://127.0.0.1:11434/v1"],
+        ["ollama", "http://127.0.0.1:11434"],
+      ],
+    );
+  });
+});
+
+describe(".env.example", () => {
+  it("lists every setting of the schema with its description (run `npm run env:example` after changing the schema)", () => {
+    const file = readFileSync(new URL("../../../.env.example", import.meta.url), "utf8");
+    assert.equal(file, renderEnvExample());
+    for (const key of Object.keys(configSchema.shape)) {
+      assert.ok(file.includes(`# ${key}=`), `${key} missing from .env.example`);
+      assert.ok(configSchema.shape[key as keyof typeof configSchema.shape].description, `${key} has no description`);
+    }
+  });
+});
