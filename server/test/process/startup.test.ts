@@ -93,3 +93,16 @@ describe("npm start (server process)", () => {
     }
   });
 });
+
+describe("AUSPEX_LOG_FORMAT=pretty", () => {
+  it("writes human-readable lines instead of JSON", async () => {
+    const server = await spawnServer({ AUSPEX_LOG_FORMAT: "pretty" });
+    try {
+      const line = await server.waitForLog((l) => typeof l.raw === "string" && l.raw.includes("Auspex listening"));
+      assert.match(String(line.raw), /INFO/);
+      assert.ok(server.logs.every((l) => typeof l.raw === "string"), "pretty output must not be JSON lines");
+    } finally {
+      await server.stop();
+    }
+  });
+});

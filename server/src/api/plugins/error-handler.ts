@@ -39,6 +39,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
     const { status, body } = toEnvelope(error, request);
     if (status >= 500) request.log.error({ error, request_id: request.id }, "request failed");
     if (error instanceof ServiceError && error.retryAfterSeconds !== undefined) reply.header("retry-after", String(error.retryAfterSeconds));
+    if (status === 401) reply.header("www-authenticate", 'Bearer realm="auspex"');
     return sendError(reply, status, body);
   });
 
