@@ -29,9 +29,10 @@ export interface AppDeps {
 /** The Fastify transport: plugins, then each module's routes. Used by main.ts and by tests. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
+  // Typed as FastifyBaseLogger (pino's Logger is one) so the app keeps Fastify's default instance type.
+  const loggerInstance: FastifyBaseLogger = moduleLogger(deps.logger, "api");
   const app = Fastify({
-    // pino's Logger is a FastifyBaseLogger; typing it as such keeps one FastifyInstance type everywhere.
-    loggerInstance: moduleLogger(deps.logger, "api") as FastifyBaseLogger,
+    loggerInstance,
     // Our onResponse hook writes the one access-log line per request.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: "request_id" }),
     requestIdHeader: false,

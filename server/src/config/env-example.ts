@@ -20,5 +20,12 @@ export function renderEnvExample(): string {
 function formatDefault(value: unknown): string {
   if (value === undefined || value === null) return "";
   if (Array.isArray(value)) return value.join(",");
-  return String(value);
+  switch (typeof value) {
+    case "string":
+    case "number":
+    case "boolean":
+      return String(value);
+    default:
+      return JSON.stringify(value);
+  }
 }

@@ -58,7 +58,8 @@ function openPostgres(url: string, poolSize: number): Database {
     getTypeParser: ((oid: number, format?: "text" | "binary") => {
       if (oid === TIMESTAMPTZ_OID || oid === TIMESTAMP_OID) return (value: string) => new Date(value).toISOString();
       if (oid === INT8_OID) return (value: string) => Number(value);
-      return pg.types.getTypeParser(oid, format);
+      // pg types its built-in parsers as `any`; they all take the text form and return a value.
+      return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
     }) as typeof pg.types.getTypeParser,
   };
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types });

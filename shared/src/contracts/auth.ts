@@ -14,17 +14,22 @@ export const Password = z
   .min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`)
   .max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`);
 
-/** An IANA time zone name such as "Asia/Kolkata", returned in its canonical spelling. */
+/**
+ * An IANA time zone name such as "Asia/Kolkata". Kept as the user spelled it (ICU would
+ * rename Asia/Kolkata to Asia/Calcutta), with its letter case taken from the IANA list.
+ */
 export const TimeZone = z
   .string()
   .max(64)
   .transform((value, ctx) => {
     try {
-      return new Intl.DateTimeFormat("en-US", { timeZone: value }).resolvedOptions().timeZone;
+      new Intl.DateTimeFormat("en-US", { timeZone: value });
     } catch {
       ctx.addIssue({ code: "custom", message: "must be an IANA time zone such as Asia/Kolkata" });
       return z.NEVER;
     }
+    const lower = value.toLowerCase();
+    return Intl.supportedValuesOf("timeZone").find((zone) => zone.toLowerCase() === lower) ?? value;
   });
 
 export const Timestamp = z.string().describe("ISO-8601 UTC timestamp");
@@ -145,5 +150,6 @@ export type CreateApiKeyRequest = z.infer<typeof CreateApiKeyRequest>;
 export const CreatedApiKey = ApiKey.extend({
   key: z.string().describe("The secret; shown only in this response"),
 }).meta({ id: "CreatedApiKey" });
+export type CreatedApiKey = z.infer<typeof CreatedApiKey>;
 
 export const ApiKeyList = z.object({ api_keys: z.array(ApiKey) });

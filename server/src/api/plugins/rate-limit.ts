@@ -26,8 +26,8 @@ export async function registerRateLimits(app: FastifyInstance, settings: RateLim
       return new RateLimitedError(Math.max(1, Math.ceil(context.ttl / 1000)));
     },
   });
-  const limiter = (max: number, key: (request: FastifyRequest) => string) =>
-    app.rateLimit({ max, timeWindow: ONE_MINUTE_MS, keyGenerator: key }) as preHandlerAsyncHookHandler;
+  const limiter = (max: number, key: (request: FastifyRequest) => string): preHandlerAsyncHookHandler =>
+    app.rateLimit({ max, timeWindow: ONE_MINUTE_MS, keyGenerator: key });
 
   const routeOf = (request: FastifyRequest) => `${request.method} ${request.routeOptions.url ?? ""}`;
   return {

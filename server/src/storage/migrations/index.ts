@@ -9,6 +9,6 @@ import { accountsMigration } from "#server/storage/migrations/0001-accounts.ts";
  */
 export function allMigrations(dialect: DialectName): Record<string, Migration> {
   return {
-    "0001-accounts": accountsMigration(dialect) as Migration,
+    "0001-accounts": accountsMigration(dialect),
   };
 }
