@@ -45,7 +45,7 @@ export async function createAuspex(config: Config, options: { logger: Logger; cl
       database,
       llm: { known: config.llm.known, configured: config.llm.providers.map((p) => p.name) },
     });
-    const app = await buildApp({ config, version: VERSION, logger, metrics, auth, health });
+    const app = await buildApp({ config, version: VERSION, logger, metrics, auth, health, clock });
     return {
       app,
       database,

@@ -6,7 +6,7 @@ import type { Config } from "#server/config/load-config.ts";
 import { registerAuthentication } from "#server/api/plugins/authenticate.ts";
 import { registerErrorHandler } from "#server/api/plugins/error-handler.ts";
 import { registerOpenApi } from "#server/api/plugins/openapi.ts";
-import { registerRateLimits } from "#server/api/plugins/rate-limit.ts";
+import { createRateLimitHooks } from "#server/api/plugins/rate-limit.ts";
 import { registerRequestContext, requestIdFor } from "#server/api/plugins/request-context.ts";
 import { registerApiKeyRoutes } from "#server/api/routes/api-keys.routes.ts";
 import { registerAuthRoutes } from "#server/api/routes/auth.routes.ts";
@@ -14,6 +14,7 @@ import { registerHealthRoutes } from "#server/api/routes/health.routes.ts";
 import { registerMetricsRoutes } from "#server/api/routes/metrics.routes.ts";
 import type { AuthModule } from "#server/modules/auth/index.ts";
 import type { HealthService } from "#server/modules/health/index.ts";
+import type { Clock } from "#server/platform/clock.ts";
 import { moduleLogger, type Logger } from "#server/platform/logger.ts";
 import type { Metrics } from "#server/platform/metrics.ts";
 
@@ -24,6 +25,7 @@ export interface AppDeps {
   metrics: Metrics;
   auth: AuthModule;
   health: HealthService;
+  clock: Clock;
 }
 
 /** The Fastify transport: plugins, then each module's routes. Used by main.ts and by tests. */
@@ -44,21 +46,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // JSON only, unless a route registers its own parser (remote_write will): text/plain is a 415.
+  app.removeContentTypeParser("text/plain");
 
   registerErrorHandler(app);
   registerRequestContext(app, deps.metrics);
   await app.register(helmet, { global: true });
   await app.register(cors, {
     origin: config.http.corsOrigins.length > 0 ? [...config.http.corsOrigins] : false,
+    methods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
     credentials: true,
     exposedHeaders: ["x-request-id", "retry-after"],
   });
   await registerOpenApi(app, { version: deps.version, publicUrl: config.publicUrl });
   registerAuthentication(app, deps.auth);
-  const limits = await registerRateLimits(app, config.rateLimit, (request) => {
-    // Only the credential endpoints (no config.auth) count as authentication failures.
-    if (request.routeOptions.config.auth === undefined) deps.auth.auth.recordAuthFailure("rate_limited");
-  });
+  const limits = createRateLimitHooks(config.rateLimit, deps.clock, () => deps.auth.auth.recordAuthFailure("rate_limited"));
 
   registerHealthRoutes(app, deps.health);
   registerMetricsRoutes(app, deps.metrics);

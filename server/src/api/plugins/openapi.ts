@@ -25,5 +25,5 @@ export async function registerOpenApi(app: FastifyInstance, options: { version: 
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
-  app.get("/openapi.json", { schema: { hide: true }, logLevel: "debug" }, async () => app.swagger());
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 }

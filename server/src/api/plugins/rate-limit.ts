@@ -1,6 +1,7 @@
-import rateLimit from "@fastify/rate-limit";
-import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
+import type { FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
+import type { Clock } from "#server/platform/clock.ts";
 import { RateLimitedError } from "#server/platform/errors.ts";
+import { createRateLimiter, type RateLimitDecision } from "#server/platform/rate-limiter.ts";
 
 export interface RateLimitSettings {
   enabled: boolean;
@@ -9,34 +10,40 @@ export interface RateLimitSettings {
 }
 
 export interface RateLimiters {
-  /** For login/register/refresh: one bucket per client IP and one per username, per endpoint. */
+  /** For login/register/refresh: one budget per client IP and one per username, per endpoint. */
   auth: preHandlerAsyncHookHandler[];
-  /** For the rest of the API: one bucket per user. */
+  /** For the rest of the API: one budget per user. */
   api: preHandlerAsyncHookHandler[];
 }
 
 const ONE_MINUTE_MS = 60_000;
 
-export async function registerRateLimits(app: FastifyInstance, settings: RateLimitSettings, onLimited: (request: FastifyRequest) => void): Promise<RateLimiters> {
+export function createRateLimitHooks(settings: RateLimitSettings, clock: Clock, onAuthLimited: () => void): RateLimiters {
   if (!settings.enabled) return { auth: [], api: [] };
-  await app.register(rateLimit, {
-    global: false,
-    errorResponseBuilder: (request, context) => {
-      onLimited(request);
-      return new RateLimitedError(Math.max(1, Math.ceil(context.ttl / 1000)));
-    },
-  });
-  const limiter = (max: number, key: (request: FastifyRequest) => string): preHandlerAsyncHookHandler =>
-    app.rateLimit({ max, timeWindow: ONE_MINUTE_MS, keyGenerator: key });
+  const authLimiter = createRateLimiter({ limit: settings.authPerMinute, windowMs: ONE_MINUTE_MS, clock });
+  const apiLimiter = createRateLimiter({ limit: settings.apiPerMinute, windowMs: ONE_MINUTE_MS, clock });
 
-  const routeOf = (request: FastifyRequest) => `${request.method} ${request.routeOptions.url ?? ""}`;
-  return {
-    auth: [
-      limiter(settings.authPerMinute, (request) => `${routeOf(request)}|ip|${request.ip}`),
-      limiter(settings.authPerMinute, (request) => `${routeOf(request)}|user|${usernameOf(request) ?? request.ip}`),
-    ],
-    api: [limiter(settings.apiPerMinute, (request) => `api|user|${request.actor?.userId ?? request.ip}`)],
+  const authHook: preHandlerAsyncHookHandler = async (request) => {
+    const route = `${request.method} ${request.routeOptions.url ?? ""}`;
+    const decisions = [authLimiter.consume(`${route}|ip|${request.ip}`)];
+    const username = usernameOf(request);
+    if (username !== undefined) decisions.push(authLimiter.consume(`${route}|user|${username}`));
+    const refused = decisions.filter((d) => !d.allowed);
+    if (refused.length > 0) {
+      onAuthLimited();
+      throw new RateLimitedError(Math.max(...refused.map((d) => d.resetSeconds)));
+    }
   };
+
+  const apiHook: preHandlerAsyncHookHandler = async (request, reply) => {
+    const decision: RateLimitDecision = apiLimiter.consume(request.actor?.userId ?? `ip|${request.ip}`);
+    reply.header("x-ratelimit-limit", decision.limit);
+    reply.header("x-ratelimit-remaining", decision.remaining);
+    reply.header("x-ratelimit-reset", decision.resetSeconds);
+    if (!decision.allowed) throw new RateLimitedError(decision.resetSeconds);
+  };
+
+  return { auth: [authHook], api: [apiHook] };
 }
 
 function usernameOf(request: FastifyRequest): string | undefined {

@@ -22,7 +22,8 @@ export function registerRequestContext(app: FastifyInstance, metrics: Metrics): 
     const seconds = reply.elapsedTime / 1000;
     metrics.http.requests.inc(labels);
     metrics.http.duration.observe(labels, seconds);
-    request.log.info(
+    const level = isOperationalRoute(route) ? "debug" : "info";
+    request.log[level](
       {
         user_id: request.actor?.userId ?? null,
         method: request.method,
@@ -34,4 +35,9 @@ export function registerRequestContext(app: FastifyInstance, metrics: Metrics): 
       "request completed",
     );
   });
+}
+
+/** Probes and documentation are fetched constantly; their access lines are debug-level noise. */
+function isOperationalRoute(route: string): boolean {
+  return route === "/health" || route === "/api/health" || route === "/metrics" || route === "/openapi.json" || route.startsWith("/docs");
 }

@@ -13,7 +13,6 @@ export function registerHealthRoutes(app: FastifyInstance, health: HealthService
         description: "healthy; limited when no LLM provider is configured; degraded (HTTP 503) when the database is unreachable.",
         response: { 200: HealthReport, 503: HealthReport },
       },
-      logLevel: "debug",
       handler: async (_request, reply) => {
         const report = await health.checkHealth();
         return reply.code(report.status === "degraded" ? 503 : 200).send(report);

@@ -11,7 +11,6 @@ export function registerMetricsRoutes(app: FastifyInstance, metrics: Metrics): v
       produces: ["text/plain"],
       response: { 200: z.string() },
     },
-    logLevel: "debug",
     handler: async (_request, reply) => {
       const body = await metrics.registry.metrics();
       return reply.type(metrics.registry.contentType).serializer((payload) => String(payload)).send(body);
