@@ -8,16 +8,29 @@ export const PASSWORD_MAX_LENGTH = 256;
 export const Username = z
   .string()
   .regex(USERNAME_PATTERN, "must be 3–32 characters of a-z, 0-9, '_', '.' or '-'");
-export const Email = z.email("must be a valid email address").max(254, "must be at most 254 characters");
+export const Email = z
+  .email({ error: (issue) => (issue.input === undefined ? "is required" : "must be a valid email address") })
+  .max(254, "must be at most 254 characters");
 export const Password = z
   .string()
   .min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`)
   .max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`);
 
-/**
- * An IANA time zone name such as "Asia/Kolkata". Kept as the user spelled it (ICU would
- * rename Asia/Kolkata to Asia/Calcutta), with its letter case taken from the IANA list.
+/*
+ * ICU lists some zones only under their former names (Asia/Calcutta for Asia/Kolkata, …), so
+ * the current IANA names are added here to restore a user's casing of them.
  */
+const CURRENT_IANA_NAMES = [
+  "UTC", "Etc/UTC", "Asia/Kolkata", "Europe/Kyiv", "Asia/Yangon", "Asia/Ho_Chi_Minh", "Asia/Kathmandu",
+  "America/Nuuk", "Pacific/Kanton", "Atlantic/Faroe", "America/Ciudad_Juarez",
+];
+let zonesByLowerCase: Map<string, string> | undefined;
+function knownZone(name: string): string | undefined {
+  zonesByLowerCase ??= new Map([...Intl.supportedValuesOf("timeZone"), ...CURRENT_IANA_NAMES].map((zone) => [zone.toLowerCase(), zone]));
+  return zonesByLowerCase.get(name.toLowerCase());
+}
+
+/** An IANA time zone name such as "Asia/Kolkata", kept in its IANA spelling (not ICU's older alias). */
 export const TimeZone = z
   .string()
   .max(64)
@@ -28,8 +41,11 @@ export const TimeZone = z
       ctx.addIssue({ code: "custom", message: "must be an IANA time zone such as Asia/Kolkata" });
       return z.NEVER;
     }
-    const lower = value.toLowerCase();
-    return Intl.supportedValuesOf("timeZone").find((zone) => zone.toLowerCase() === lower) ?? value;
+    const known = knownZone(value);
+    if (known !== undefined) return known;
+    if (/^[A-Z]/.test(value)) return value;
+    ctx.addIssue({ code: "custom", message: "must be spelled as in the IANA database, e.g. Asia/Kolkata" });
+    return z.NEVER;
   });
 
 export const Timestamp = z.string().describe("ISO-8601 UTC timestamp");

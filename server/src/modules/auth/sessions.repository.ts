@@ -43,7 +43,7 @@ export function createSessionsRepository(db: Db) {
       await db.updateTable("sessions").set({ last_active_at: now }).where("id", "=", sessionId).where("user_id", "=", userId).execute();
     },
 
-    /** Revokes one active session; false when it is not the user's or not active. */
+    /** Revokes one active session; false when it is not the user's or not active (revoked or expired). */
     async revoke(userId: string, sessionId: string, now: string, reason: string): Promise<boolean> {
       const result = await db
         .updateTable("sessions")
@@ -51,6 +51,7 @@ export function createSessionsRepository(db: Db) {
         .where("id", "=", sessionId)
         .where("user_id", "=", userId)
         .where("revoked_at", "is", null)
+        .where("expires_at", ">", now)
         .executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;
     },
