@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, createSecretKey, randomBytes } from "node:crypto";
 import { SignJWT, errors as joseErrors, jwtVerify } from "jose";
 import type { Clock } from "#server/platform/clock.ts";
 
@@ -14,7 +14,8 @@ export type AccessTokenCheck = { ok: true; claims: AccessClaims } | { ok: false;
 
 /** Short-lived HS256 JWTs naming the user (sub) and the login session (sid). */
 export function createAccessTokens(secret: string, ttlSeconds: number, clock: Clock) {
-  const key = new TextEncoder().encode(secret);
+  // A KeyObject made once: jose would otherwise import raw key bytes on every sign and verify.
+  const key = createSecretKey(Buffer.from(secret, "utf8"));
   const ISSUER = "auspex";
   const AUDIENCE = "auspex-api";
 
