@@ -12,6 +12,8 @@ export interface TestApp {
   dataDir: string;
   /** Registers a user through the real endpoint and returns the token response. */
   register(username: string, options?: { userAgent?: string; ip?: string }): Promise<TokenResponse>;
+  /** Starts listening on a free loopback port and returns the base URL, e.g. http://127.0.0.1:40123. */
+  listen(): Promise<string>;
   /** Authorization header for a token. */
   bearer(token: string): { authorization: string };
   close(): Promise<void>;
@@ -50,6 +52,12 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
       });
       if (response.statusCode !== 201) throw new Error(`register ${username} failed: ${response.statusCode} ${response.body}`);
       return response.json<TokenResponse>();
+    },
+    async listen() {
+      await auspex.app.listen({ port: 0, host: "127.0.0.1" });
+      const address = auspex.app.server.address();
+      if (address === null || typeof address === "string") throw new Error("server is not listening on a TCP port");
+      return `http://127.0.0.1:${address.port}`;
     },
     bearer: (token) => ({ authorization: `Bearer ${token}` }),
     async close() {

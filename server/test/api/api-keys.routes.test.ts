@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { InjectOptions, LightMyRequestResponse } from "fastify";
 import type { ApiKey, CreatedApiKey, TokenResponse, User } from "@auspex/shared/contracts/auth.ts";
@@ -298,8 +297,7 @@ describe("API keys over a real listening server", () => {
 
   before(async () => {
     t = await startTestApp();
-    await t.auspex.app.listen({ port: 0, host: "127.0.0.1" });
-    base = `http://127.0.0.1:${(t.auspex.app.server.address() as AddressInfo).port}`;
+    base = await t.listen();
   });
   after(() => t.close());
 

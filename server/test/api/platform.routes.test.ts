@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -483,8 +482,7 @@ describe("platform over a real listening server", () => {
 
   before(async () => {
     t = await startTestApp({ AUSPEX_BODY_LIMIT_BYTES: "2048", AUSPEX_CORS_ORIGINS: "http://ui.example" });
-    await t.auspex.app.listen({ port: 0, host: "127.0.0.1" });
-    base = `http://127.0.0.1:${(t.auspex.app.server.address() as AddressInfo).port}`;
+    base = await t.listen();
   });
   after(() => t.close());
 

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
 import type { LightMyRequestResponse } from "fastify";
 import type { CreatedApiKey, TokenResponse } from "@auspex/shared/contracts/auth.ts";
@@ -251,8 +250,7 @@ describe("AUSPEX_RATE_LIMIT=false", () => {
 describe("rate limits over a real listening server", () => {
   it("sends 429 with Retry-After on the 6th login and exposes Retry-After to allowed browser origins", async () => {
     await withApp({ ...RATE_LIMITED, AUSPEX_CORS_ORIGINS: "http://ui.example" }, async (t) => {
-      await t.auspex.app.listen({ port: 0, host: "127.0.0.1" });
-      const base = `http://127.0.0.1:${(t.auspex.app.server.address() as AddressInfo).port}`;
+      const base = await t.listen();
       const attempt = () =>
         fetch(`${base}/api/v1/auth/login`, {
           method: "POST",

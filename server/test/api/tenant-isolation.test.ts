@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, it, type TestContext } from "node:test";
 import type { CreatedApiKey, TokenResponse } from "@auspex/shared/contracts/auth.ts";
 import { TEST_PASSWORD, startTestApp, type TestApp } from "#test/harness.ts";
@@ -354,8 +353,7 @@ describe("tenant isolation", () => {
     let base: string;
     before(async () => {
       t = await startTestApp();
-      await t.auspex.app.listen({ port: 0, host: "127.0.0.1" });
-      base = `http://127.0.0.1:${(t.auspex.app.server.address() as AddressInfo).port}`;
+      base = await t.listen();
     });
     after(() => t.close());
 
