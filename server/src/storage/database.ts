@@ -50,13 +50,12 @@ function openSqlite(file: string, busyTimeoutMs: number): Database {
 // PostgreSQL returns timestamptz as Date and int8 as string by default; make both
 // match SQLite's shapes (ISO string, number) so repositories are dialect-blind.
 const TIMESTAMPTZ_OID = 1184;
-const TIMESTAMP_OID = 1114;
 const INT8_OID = 20;
 
 function openPostgres(url: string, poolSize: number): Database {
   const types = {
     getTypeParser: ((oid: number, format?: "text" | "binary") => {
-      if (oid === TIMESTAMPTZ_OID || oid === TIMESTAMP_OID) return (value: string) => new Date(value).toISOString();
+      if (oid === TIMESTAMPTZ_OID) return (value: string) => new Date(value).toISOString();
       if (oid === INT8_OID) return (value: string) => Number(value);
       // pg types its built-in parsers as `any`; they all take the text form and return a value.
       return pg.types.getTypeParser(oid, format) as (value: string) => unknown;

@@ -344,6 +344,14 @@ export function describeAccountsRepositoryContract(dialectLabel: string, openDb:
         assert.equal((await sessions.findForUser(other.id, othersSession.id))?.revoked_at, null);
       });
 
+      it("revokeAllExcept leaves expired sessions out of its count", async () => {
+        const user = await newUser();
+        await newSession(user.id, { expires_at: at(-1) });
+        const { session: live } = await newSession(user.id);
+        assert.equal(await sessions.revokeAllExcept(user.id, null, NOW, "revoked_by_user"), 1);
+        assert.equal((await sessions.findForUser(user.id, live.id))?.revoked_reason, "revoked_by_user");
+      });
+
       it("revokeAllExcept with another user's id revokes nothing", async () => {
         const user = await newUser();
         const other = await newUser();

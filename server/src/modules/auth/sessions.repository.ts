@@ -61,7 +61,8 @@ export function createSessionsRepository(db: Db) {
         .updateTable("sessions")
         .set({ revoked_at: now, revoked_reason: reason })
         .where("user_id", "=", userId)
-        .where("revoked_at", "is", null);
+        .where("revoked_at", "is", null)
+        .where("expires_at", ">", now);
       if (keepSessionId !== null) query = query.where("id", "!=", keepSessionId);
       const result = await query.executeTakeFirst();
       return Number(result.numUpdatedRows);
