@@ -1,5 +1,4 @@
 import cors from "@fastify/cors";
-import helmet from "@fastify/helmet";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import type { Config } from "#server/config/load-config.ts";
@@ -8,6 +7,7 @@ import { registerErrorHandler } from "#server/api/plugins/error-handler.ts";
 import { registerOpenApi } from "#server/api/plugins/openapi.ts";
 import { createRateLimitHooks } from "#server/api/plugins/rate-limit.ts";
 import { registerRequestContext, requestIdFor } from "#server/api/plugins/request-context.ts";
+import { registerSecurityHeaders } from "#server/api/plugins/security-headers.ts";
 import { registerApiKeyRoutes } from "#server/api/routes/api-keys.routes.ts";
 import { registerAuthRoutes } from "#server/api/routes/auth.routes.ts";
 import { registerHealthRoutes } from "#server/api/routes/health.routes.ts";
@@ -51,7 +51,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   registerErrorHandler(app);
   registerRequestContext(app, deps.metrics);
-  await app.register(helmet, { global: true });
+  registerSecurityHeaders(app, { https: config.publicUrl?.startsWith("https:") ?? false });
   await app.register(cors, {
     origin: config.http.corsOrigins.length > 0 ? [...config.http.corsOrigins] : false,
     methods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],

@@ -349,8 +349,21 @@ describe("platform routes", () => {
         assert.equal(response.headers["x-frame-options"], "SAMEORIGIN");
         assert.ok(response.headers["content-security-policy"], "content-security-policy");
         assert.equal(response.headers["referrer-policy"], "no-referrer");
-        assert.match(String(response.headers["strict-transport-security"]), /max-age=\d+/);
         assert.equal(response.headers["x-powered-by"], undefined);
+        // Plain-HTTP installs (no https AUSPEX_PUBLIC_URL) must not be told to upgrade to https.
+        assert.equal(response.headers["strict-transport-security"], undefined);
+        assert.doesNotMatch(String(response.headers["content-security-policy"]), /upgrade-insecure-requests/);
+      }
+    });
+
+    it("add HSTS and upgrade-insecure-requests when AUSPEX_PUBLIC_URL is https", async () => {
+      const secure = await startTestApp({ AUSPEX_PUBLIC_URL: "https://auspex.example.com" });
+      try {
+        const response = await secure.auspex.app.inject({ method: "GET", url: "/health" });
+        assert.match(String(response.headers["strict-transport-security"]), /max-age=\d+/);
+        assert.match(String(response.headers["content-security-policy"]), /upgrade-insecure-requests/);
+      } finally {
+        await secure.close();
       }
     });
   });

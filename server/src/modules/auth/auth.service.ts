@@ -98,10 +98,10 @@ export function createAuthService(deps: Deps) {
     return issueTokens(user, sessionId, refreshToken);
   }
 
-  async function issueTokens(user: UserRow, sessionId: string, refreshToken: string): Promise<TokenResponse> {
+  function issueTokens(user: UserRow, sessionId: string, refreshToken: string): TokenResponse {
     return {
       user: presentUser(user),
-      access_token: await accessTokens.sign({ userId: user.id, sessionId }),
+      access_token: accessTokens.sign({ userId: user.id, sessionId }),
       refresh_token: refreshToken,
       token_type: "Bearer",
       expires_in: accessTokens.ttlSeconds,
@@ -194,7 +194,7 @@ export function createAuthService(deps: Deps) {
 
     /** Resolves an access token to its actor; a revoked or expired session fails at once. */
     async authenticateAccessToken(token: string): Promise<Actor> {
-      const check = await accessTokens.verify(token);
+      const check = accessTokens.verify(token);
       if (!check.ok) return fail(check.reason, check.reason === "expired_token" ? "Access token expired" : "Invalid access token");
       const { userId, sessionId } = check.claims;
       const session = await sessions.findForUser(userId, sessionId);
