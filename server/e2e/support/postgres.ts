@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
+import { aptInstall } from "#e2e/support/apt.ts";
 
 export interface PostgresBinaries {
   /** Major version, e.g. 15. */
@@ -101,16 +102,7 @@ export function ensurePostgresBinaries(): PostgresBinaries {
   const found = findPostgresBinaries();
   if (found) return found;
   if (process.env.AUSPEX_TEST_PG_BINDIR) throw new Error(`${INSTALL_HINT} (AUSPEX_TEST_PG_BINDIR=${process.env.AUSPEX_TEST_PG_BINDIR} lacks them)`);
-  if (process.getuid?.() !== 0) throw new Error(`${INSTALL_HINT} Not installing them automatically: that needs root.`);
-
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  for (const args of [["update"], ["install", "-y", "--no-install-recommends", "postgresql"]]) {
-    const result = spawnSync("apt-get", args, { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 600_000 });
-    if (result.status !== 0) {
-      const output = `${result.stdout ?? ""}${result.stderr ?? ""}`.trim().split("\n").slice(-20).join("\n");
-      throw new Error(`apt-get ${args.join(" ")} failed (${result.error?.message ?? `exit ${result.status}`}):\n${output}\n${INSTALL_HINT}`);
-    }
-  }
+  aptInstall(["postgresql"], INSTALL_HINT);
   const installed = findPostgresBinaries();
   if (!installed) throw new Error(`apt-get installed postgresql but ${INSTALL_HINT}`);
   return installed;
