@@ -31,7 +31,8 @@ interface OpenApiDoc {
 }
 
 const HTTP_METHODS = ["get", "put", "post", "patch", "delete", "head", "options", "trace"] as const;
-const PARAM_SEGMENT = /^\{[^}]+\}$/;
+/** A path parameter naming an owned object: `{id}`, `{hostId}` or `{host_id}` (AGENTS.md convention). */
+const PARAM_SEGMENT = /^\{(id|[a-z][A-Za-z0-9]*Id|[a-z][a-z0-9_]*_id)\}$/;
 
 interface Reply {
   status: number;
@@ -73,7 +74,7 @@ function fetchCall(base: string): Call {
   };
 }
 
-/** Paths with at least one path parameter, e.g. /api/v1/auth/sessions/{id}. */
+/** Paths with at least one object-id parameter, e.g. /api/v1/auth/sessions/{id}; /label/{name}/values is not one. */
 function idPathsOf(doc: OpenApiDoc): string[] {
   return Object.keys(doc.paths).filter((path) => path.split("/").some((segment) => PARAM_SEGMENT.test(segment)));
 }
@@ -370,8 +371,8 @@ describe("tenant isolation", () => {
       assert.equal(collectionPathOf("/api/v1/hosts/{hostId}/checks/{id}"), "/api/v1/hosts/{hostId}/checks");
       assert.equal(collectionPathOf("/api/v1/hosts/{id}/metrics"), "/api/v1/hosts");
       assert.deepEqual(
-        idPathsOf({ openapi: "3.1.0", paths: { "/a": {}, "/a/{id}": {}, "/a/{id}/b": {}, "/a/revoke-all": {} } }),
-        ["/a/{id}", "/a/{id}/b"],
+        idPathsOf({ openapi: "3.1.0", paths: { "/a": {}, "/a/{id}": {}, "/a/{id}/b": {}, "/a/revoke-all": {}, "/label/{name}/values": {}, "/h/{hostId}": {} } }),
+        ["/a/{id}", "/a/{id}/b", "/h/{hostId}"],
       );
     });
 
