@@ -1,9 +1,13 @@
 import { readFileSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "#server/api/app.ts";
-import type { Config } from "#server/config/load-config.ts";
+import type { Config, MetricStoreTarget } from "#server/config/load-config.ts";
 import { createAuthModule, loadOrCreateJwtSecret, type AuthModule } from "#server/modules/auth/index.ts";
-import { createHealthService } from "#server/modules/health/index.ts";
+import { createHealthService, type ComponentStatus } from "#server/modules/health/index.ts";
+import { createRemoteWriteService } from "#server/modules/ingest/index.ts";
+import { createMetadataModule } from "#server/modules/metadata/index.ts";
+import { createEmbeddedMetricStore, createExternalMetricStore, type MetricStore } from "#server/modules/metric-store/index.ts";
+import { createQueryService } from "#server/modules/query/index.ts";
 import { systemClock, type Clock } from "#server/platform/clock.ts";
 import { moduleLogger, type Logger } from "#server/platform/logger.ts";
 import { createMetrics, registerCollectedGauge, type Metrics } from "#server/platform/metrics.ts";
@@ -16,6 +20,7 @@ export interface Auspex {
   database: Database;
   auth: AuthModule;
   metrics: Metrics;
+  metricStore: MetricStore;
   /** Stops the HTTP server (in-flight requests finish) and then closes the database. */
   close(): Promise<void>;
 }
@@ -25,7 +30,10 @@ export async function createAuspex(config: Config, options: { logger: Logger; cl
   const clock = options.clock ?? systemClock;
   const { logger } = options;
   const database = await openDatabase(config.database, { busyTimeoutMs: config.sqliteBusyTimeoutMs });
+  let metricStore: MetricStore | undefined;
   try {
+    const store = openMetricStore(config.metricStore, clock, config.query.timeoutMs);
+    metricStore = store.store;
     const metrics = createMetrics();
     const auth = createAuthModule({
       db: database.db,
@@ -44,20 +52,52 @@ export async function createAuspex(config: Config, options: { logger: Logger; cl
       clock,
       database,
       llm: { known: config.llm.known, configured: config.llm.providers.map((p) => p.name) },
+      metricStore: store.probe,
     });
-    const app = await buildApp({ config, version: VERSION, logger, metrics, auth, health, clock });
+    const metadata = createMetadataModule({ db: database.db, clock });
+    const query = createQueryService({ store: store.store, limits: config.query, clock });
+    const remoteWrite = createRemoteWriteService({ store: store.store, metadata, limits: config.remoteWrite, clock });
+    const app = await buildApp({ config, version: VERSION, logger, metrics, auth, health, clock, query, remoteWrite, metadata });
     return {
       app,
       database,
       auth,
       metrics,
+      metricStore: store.store,
       async close() {
         await app.close();
+        await store.store.close();
         await database.close();
       },
     };
   } catch (error) {
+    await metricStore?.close();
     await database.close();
     throw error;
+  }
+}
+
+/** The embedded TSDB under the data directory, or an external Prometheus-compatible server. */
+function openMetricStore(target: MetricStoreTarget, clock: Clock, timeoutMs: number): { store: MetricStore; probe: () => Promise<ComponentStatus> } {
+  if (target.kind === "external") {
+    const store = createExternalMetricStore({ url: target.url, writeUrl: target.writeUrl, ownerLabel: target.ownerLabel, timeoutMs });
+    return { store, probe: () => probeStore(store, "prometheus") };
+  }
+  const store = createEmbeddedMetricStore({
+    dir: target.dir,
+    retentionMs: target.retentionMs,
+    retentionBytes: target.retentionBytes,
+    outOfOrderWindowMs: target.outOfOrderWindowMs,
+    clock,
+  });
+  return { store, probe: () => probeStore(store, "embedded") };
+}
+
+async function probeStore(store: MetricStore, type: string): Promise<ComponentStatus> {
+  try {
+    await store.stats();
+    return { status: "connected", type, error: null };
+  } catch (error) {
+    return { status: "error", type, error: (error as Error).message };
   }
 }

@@ -91,6 +91,28 @@ export const configSchema = z.object({
   AUSPEX_RATE_LIMIT_AUTH_PER_MINUTE: int(1, 1_000_000).default(5).describe("Requests a minute to each auth endpoint, per client IP and per username."),
   AUSPEX_RATE_LIMIT_API_PER_MINUTE: int(1, 10_000_000).default(100).describe("Requests a minute to the rest of the API, per user."),
   AUSPEX_SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000).describe("How long a graceful shutdown waits for in-flight requests."),
+  AUSPEX_PROMETHEUS_URL: url
+    .optional()
+    .describe("Keep samples in this Prometheus-compatible server (Prometheus, VictoriaMetrics, Mimir, Thanos) instead of the embedded store; credentials in the URL become basic auth."),
+  AUSPEX_PROMETHEUS_WRITE_URL: url.optional().describe("remote_write endpoint of that server; default <AUSPEX_PROMETHEUS_URL>/api/v1/write."),
+  AUSPEX_PROMETHEUS_OWNER_LABEL: z
+    .string()
+    .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, "must be a Prometheus label name")
+    .default("auspex_user")
+    .describe("Label carrying each series' owner on the external server; every read is restricted by it."),
+  AUSPEX_TSDB_RETENTION: duration(3600).default(15 * 86_400).describe("Embedded store: delete samples older than this, e.g. 15d."),
+  AUSPEX_TSDB_RETENTION_BYTES: int(0, Number.MAX_SAFE_INTEGER).default(0).describe("Embedded store: delete the oldest data beyond this many bytes on disk (0: no size limit)."),
+  AUSPEX_TSDB_OUT_OF_ORDER_WINDOW: duration(0).default(600).describe("Accept samples up to this much older than a series' newest sample, e.g. 10m."),
+  AUSPEX_QUERY_TIMEOUT: duration(1).default(120).describe("Longest a PromQL query may run."),
+  AUSPEX_QUERY_MAX_SAMPLES: int(1000, 1_000_000_000).default(50_000_000).describe("Most samples one PromQL query may load into memory."),
+  AUSPEX_QUERY_LOOKBACK_DELTA: duration(1).default(300).describe("How far back PromQL looks for the latest sample of a series (Prometheus's 5m)."),
+  AUSPEX_REMOTE_WRITE_MAX_SAMPLES_PER_SECOND: int(1, 1_000_000_000)
+    .default(1_000_000)
+    .describe("Samples per second one user may send through remote_write; more gets 429."),
+  AUSPEX_REMOTE_WRITE_BODY_LIMIT_BYTES: int(1024, 1_073_741_824).default(16_777_216).describe("Largest compressed remote_write body."),
+  AUSPEX_REMOTE_WRITE_MAX_DECOMPRESSED_BYTES: int(1024, 4_294_967_296)
+    .default(67_108_864)
+    .describe("Largest remote_write body after snappy decompression."),
   AUSPEX_OPENAI_API_KEY: optionalText.describe("API key of the OpenAI-compatible LLM provider."),
   AUSPEX_OPENAI_BASE_URL: url.optional().describe("Base URL of an OpenAI-compatible API (OpenAI, Groq, vLLM, LM Studio, llama.cpp). Setting it or the key configures the provider."),
   AUSPEX_OPENAI_MODEL: z.string().min(1).default("gpt-4o-mini").describe("Model name used with the OpenAI-compatible provider."),

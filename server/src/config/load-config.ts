@@ -8,6 +8,10 @@ export type DatabaseTarget =
   | { kind: "sqlite"; path: string }
   | { kind: "postgres"; url: string; poolSize: number };
 
+export type MetricStoreTarget =
+  | { kind: "embedded"; dir: string; retentionMs: number; retentionBytes: number; outOfOrderWindowMs: number }
+  | { kind: "external"; url: string; writeUrl: string | undefined; ownerLabel: string; outOfOrderWindowMs: number };
+
 export type LlmProviderConfig = { name: string; kind: "openai" | "ollama"; baseUrl: string; model: string; apiKey?: string };
 
 export interface Config {
@@ -31,6 +35,9 @@ export interface Config {
     readonly shutdownTimeoutMs: number;
   };
   readonly rateLimit: { readonly enabled: boolean; readonly authPerMinute: number; readonly apiPerMinute: number };
+  readonly metricStore: MetricStoreTarget;
+  readonly query: { readonly timeoutMs: number; readonly maxSamples: number; readonly lookbackDeltaMs: number };
+  readonly remoteWrite: { readonly maxSamplesPerSecond: number; readonly bodyLimitBytes: number; readonly maxDecompressedBytes: number };
   /** LLM providers in fallback order; the set Auspex knows is fixed, configured or not. */
   readonly llm: { readonly known: readonly string[]; readonly providers: readonly LlmProviderConfig[] };
 }
@@ -149,6 +156,32 @@ function toConfig(v: ConfigValues): Config {
       apiPerMinute: v.AUSPEX_RATE_LIMIT_API_PER_MINUTE,
     },
     llm: { known: ["openai", "ollama"], providers },
+    metricStore:
+      v.AUSPEX_PROMETHEUS_URL === undefined
+        ? {
+            kind: "embedded",
+            dir: path.join(dataDir, "tsdb"),
+            retentionMs: v.AUSPEX_TSDB_RETENTION * 1000,
+            retentionBytes: v.AUSPEX_TSDB_RETENTION_BYTES,
+            outOfOrderWindowMs: v.AUSPEX_TSDB_OUT_OF_ORDER_WINDOW * 1000,
+          }
+        : {
+            kind: "external",
+            url: v.AUSPEX_PROMETHEUS_URL,
+            writeUrl: v.AUSPEX_PROMETHEUS_WRITE_URL,
+            ownerLabel: v.AUSPEX_PROMETHEUS_OWNER_LABEL,
+            outOfOrderWindowMs: v.AUSPEX_TSDB_OUT_OF_ORDER_WINDOW * 1000,
+          },
+    query: {
+      timeoutMs: v.AUSPEX_QUERY_TIMEOUT * 1000,
+      maxSamples: v.AUSPEX_QUERY_MAX_SAMPLES,
+      lookbackDeltaMs: v.AUSPEX_QUERY_LOOKBACK_DELTA * 1000,
+    },
+    remoteWrite: {
+      maxSamplesPerSecond: v.AUSPEX_REMOTE_WRITE_MAX_SAMPLES_PER_SECOND,
+      bodyLimitBytes: v.AUSPEX_REMOTE_WRITE_BODY_LIMIT_BYTES,
+      maxDecompressedBytes: v.AUSPEX_REMOTE_WRITE_MAX_DECOMPRESSED_BYTES,
+    },
   };
 }
 

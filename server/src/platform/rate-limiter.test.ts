@@ -29,6 +29,13 @@ describe("createRateLimiter", () => {
     assert.equal(limiter.consume("a").allowed, true);
   });
 
+  it("spends a cost larger than one, e.g. samples per second", () => {
+    const clock = clockAt(0);
+    const limiter = createRateLimiter({ limit: 1000, windowMs: 1000, clock });
+    assert.equal(limiter.consume("u", 600).allowed, true);
+    assert.deepEqual(limiter.consume("u", 600), { allowed: false, limit: 1000, remaining: 0, resetSeconds: 1 });
+  });
+
   it("stays bounded in memory under many distinct keys", () => {
     const clock = clockAt(0);
     const limiter = createRateLimiter({ limit: 1, windowMs: 60_000, clock, maxKeys: 100 });

@@ -9,7 +9,8 @@ export interface RateLimitDecision {
 }
 
 export interface RateLimiter {
-  consume(key: string): RateLimitDecision;
+  /** Spends `cost` (default 1) from the key's budget for the current window. */
+  consume(key: string, cost?: number): RateLimitDecision;
 }
 
 /**
@@ -30,7 +31,7 @@ export function createRateLimiter(options: { limit: number; windowMs: number; cl
   };
 
   return {
-    consume(key) {
+    consume(key, cost = 1) {
       const now = clock.now().getTime();
       let window = windows.get(key);
       if (window === undefined || now - window.start >= windowMs) {
@@ -38,7 +39,7 @@ export function createRateLimiter(options: { limit: number; windowMs: number; cl
         window = { start: now, count: 0 };
         windows.set(key, window);
       }
-      window.count += 1;
+      window.count += cost;
       return {
         allowed: window.count <= limit,
         limit,

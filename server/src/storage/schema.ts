@@ -1,3 +1,4 @@
+import type { MetricMetadataTable } from "#server/storage/tables/metric-metadata.table.ts";
 import type { ApiKeysTable, RefreshTokensTable, SessionsTable, UsersTable } from "#server/storage/tables/accounts.table.ts";
 
 /** Every table of the state database; modules' repositories query through Kysely<Schema>. */
@@ -6,4 +7,5 @@ export interface Schema {
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
   api_keys: ApiKeysTable;
+  metric_metadata: MetricMetadataTable;
 }

@@ -75,7 +75,7 @@ describe("platform routes", () => {
         assert.ok(Number.isInteger(report.uptime_seconds) && report.uptime_seconds >= 0);
         assert.equal(report.services.database.status, "connected");
         assert.equal(report.services.database.error, null);
-        assert.equal(report.services.metric_store.status, "not_configured");
+        assert.deepEqual(report.services.metric_store, { status: "connected", type: "embedded", error: null });
         assert.equal(report.services.ai_providers.configured, 0);
         assert.ok(report.services.ai_providers.total >= 1);
         assert.ok(Object.values(report.services.ai_providers.status).every((configured) => configured === false));

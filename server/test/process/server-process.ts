@@ -32,9 +32,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Runs `node server/src/main.ts` as a real process with the given settings. */
-export async function spawnServer(env: Record<string, string> = {}): Promise<ServerProcess> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), "auspex-proc-"));
+/**
+ * Runs `node server/src/main.ts` as a real process with the given settings. With
+ * `options.dataDir` the directory is the caller's and survives the process.
+ */
+export async function spawnServer(env: Record<string, string> = {}, options: { dataDir?: string } = {}): Promise<ServerProcess> {
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), "auspex-proc-"));
   const port = await freePort();
   const child = spawn(process.execPath, [MAIN], {
     env: {
@@ -68,7 +71,7 @@ export async function spawnServer(env: Record<string, string> = {}): Promise<Ser
     }
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  exited.then(() => rmSync(dataDir, { recursive: true, force: true }), () => undefined);
+  if (options.dataDir === undefined) exited.then(() => rmSync(dataDir, { recursive: true, force: true }), () => undefined);
 
   return {
     child,

@@ -16,8 +16,9 @@ export const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
 
 export const NoContent = z.null().describe("No content");
 
-export const bearerSecurity = [{ bearerAuth: [] }];
-export const machineSecurity = [{ bearerAuth: [] }, { basicAuth: [] }];
+type SecurityRequirements = Array<Record<string, string[]>>;
+export const bearerSecurity: SecurityRequirements = [{ bearerAuth: [] }];
+export const machineSecurity: SecurityRequirements = [{ bearerAuth: [] }, { basicAuth: [] }];
 
 export function clientInfo(request: FastifyRequest): ClientInfo {
   const userAgent = request.headers["user-agent"];

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { decodeWriteRequest, WriteRequestError } from "#server/modules/ingest/remote-write/write-request.rules.ts";
+import { decodeWriteRequest, WriteRequestError } from "#server/platform/remote-write/write-request.decode.ts";
 import { STALE_NAN, isStaleNaN } from "#server/platform/staleness.ts";
 import { encodeWriteRequest, ProtobufWriter } from "#test/support/remote-write-encoder.ts";
 

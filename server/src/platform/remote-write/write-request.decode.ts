@@ -4,7 +4,7 @@ import {
   WIRE_FIXED64,
   WIRE_LENGTH_DELIMITED,
   WIRE_VARINT,
-} from "#server/modules/ingest/remote-write/protobuf-reader.rules.ts";
+} from "#server/platform/remote-write/protobuf-reader.ts";
 
 /*
  * Decoder for Prometheus remote_write 1.0 `WriteRequest` messages (prometheus/prompb):

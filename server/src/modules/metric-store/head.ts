@@ -1,0 +1,300 @@
+/**
+ * The head: in-memory series of every user, keyed by (user, sorted labels). Each series has
+ * closed chunks, one open chunk appended in order, and a small sorted out-of-order buffer that
+ * is merged at read time. Chunks are cut every MAX_CHUNK_SAMPLES samples and at multiples of
+ * the block range, so each chunk belongs to exactly one block when the head is persisted.
+ * Each user has its own inverted index, so a query can only ever reach that user's series.
+ */
+import type { Labels } from "#server/modules/metric-store/metric-store.port.ts";
+import { type CompiledMatcher, LabelIndex, hashSortedLabels, labelsEqual } from "#server/modules/metric-store/labels.ts";
+import {
+  HI,
+  LO,
+  MAX_CHUNK_SAMPLES,
+  SampleBuffer,
+  XorChunkEncoder,
+  decodeChunk,
+  encodeChunks,
+  mergeSorted,
+} from "#server/modules/metric-store/xor-chunk.ts";
+
+export type StoredChunk = { mint: number; maxt: number; count: number; bytes: Uint8Array };
+
+export type HeadSeries = {
+  readonly ref: number;
+  readonly userId: string;
+  readonly labels: Labels;
+  readonly key: string;
+  /** hashSortedLabels(labels) and the number of labels, for the append fast path. */
+  readonly hash: number;
+  readonly labelCount: number;
+  chunks: StoredChunk[];
+  open: XorChunkEncoder | null;
+  /** Exclusive end of the block range the open chunk belongs to. */
+  openEnd: number;
+  /** Newest in-order timestamp ever appended (-Infinity when none). */
+  maxT: number;
+  lastLo: number;
+  lastHi: number;
+  ooo: SampleBuffer | null;
+};
+
+export type AppendOutcome = "ok" | "same" | "too-old" | "duplicate";
+
+export class UserHead {
+  readonly series = new Map<string, HeadSeries>();
+  readonly byHash = new Map<number, HeadSeries | HeadSeries[]>();
+  readonly byRef = new Map<number, HeadSeries>();
+  readonly index = new LabelIndex();
+}
+
+export class Head {
+  readonly users = new Map<string, UserHead>();
+  readonly refs = new Map<number, HeadSeries>();
+  nextRef = 1;
+  /** Samples currently held, in chunks and out-of-order buffers. */
+  samples = 0;
+  readonly blockRange: number;
+
+  constructor(blockRange: number) {
+    this.blockRange = blockRange;
+  }
+
+  user(userId: string): UserHead | undefined {
+    return this.users.get(userId);
+  }
+
+  get seriesCount(): number {
+    return this.refs.size;
+  }
+
+  lookup(userId: string, key: string): HeadSeries | undefined {
+    return this.users.get(userId)?.series.get(key);
+  }
+
+  /** Finds a series by the hash of its sorted labels (see hashSortedLabels) and an equality check. */
+  lookupHash(userId: string, hash: number, labels: Labels): HeadSeries | undefined {
+    const found = this.users.get(userId)?.byHash.get(hash);
+    if (found === undefined) return undefined;
+    if (!Array.isArray(found)) return labelsEqual(found.labels, found.labelCount, labels) ? found : undefined;
+    for (const s of found) if (labelsEqual(s.labels, s.labelCount, labels)) return s;
+    return undefined;
+  }
+
+  /** Creates a series from normalized labels; `ref` is given when replaying the write-ahead log. */
+  create(userId: string, labels: Labels, key: string, ref = this.nextRef): HeadSeries {
+    let user = this.users.get(userId);
+    if (!user) this.users.set(userId, (user = new UserHead()));
+    const s: HeadSeries = {
+      ref,
+      userId,
+      labels,
+      key,
+      hash: hashSortedLabels(labels),
+      labelCount: Object.keys(labels).length,
+      chunks: [],
+      open: null,
+      openEnd: -Infinity,
+      maxT: -Infinity,
+      lastLo: 0,
+      lastHi: 0,
+      ooo: null,
+    };
+    if (ref >= this.nextRef) this.nextRef = ref + 1;
+    user.series.set(key, s);
+    const same = user.byHash.get(s.hash);
+    if (same === undefined) user.byHash.set(s.hash, s);
+    else if (Array.isArray(same)) same.push(s);
+    else user.byHash.set(s.hash, [same, s]);
+    user.byRef.set(ref, s);
+    user.index.add(ref, labels);
+    this.refs.set(ref, s);
+    return s;
+  }
+
+  /**
+   * Appends one sample (value as float64 bits). Samples newer than the series' newest go to the
+   * open chunk; older ones within `oooWindow` go to the out-of-order buffer.
+   */
+  append(s: HeadSeries, t: number, lo: number, hi: number, oooWindow: number): AppendOutcome {
+    if (t > s.maxT) {
+      let enc = s.open;
+      if (enc === null || enc.count >= MAX_CHUNK_SAMPLES || t >= s.openEnd) {
+        if (enc !== null) s.chunks.push({ mint: enc.mint, maxt: enc.maxt, count: enc.count, bytes: enc.bytes() });
+        enc = s.open = new XorChunkEncoder();
+        s.openEnd = (Math.floor(t / this.blockRange) + 1) * this.blockRange;
+      }
+      enc.appendBits(t, lo, hi);
+      s.maxT = t;
+      s.lastLo = lo;
+      s.lastHi = hi;
+      this.samples++;
+      return "ok";
+    }
+    if (t === s.maxT) return lo === s.lastLo && hi === s.lastHi ? "same" : "duplicate";
+    if (!(t >= s.maxT - oooWindow)) return "too-old";
+    let ooo = s.ooo;
+    if (!ooo) ooo = s.ooo = new SampleBuffer(4);
+    // Binary search for the insertion point.
+    let a = 0;
+    let b = ooo.length;
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      if (ooo.t[mid]! < t) a = mid + 1;
+      else b = mid;
+    }
+    if (a < ooo.length && ooo.t[a] === t) return ooo.lo(a) === lo && ooo.hi(a) === hi ? "same" : "duplicate";
+    ooo.reserve(1);
+    ooo.t.copyWithin(a + 1, a, ooo.length);
+    ooo.v.copyWithin(a + 1, a, ooo.length);
+    ooo.length++;
+    ooo.t[a] = t;
+    ooo.vBits[2 * a + LO] = lo;
+    ooo.vBits[2 * a + HI] = hi;
+    this.samples++;
+    return "ok";
+  }
+
+  /** Samples of the series with mint <= t <= maxt, sorted; in-order data wins over out-of-order duplicates. */
+  read(s: HeadSeries, mint: number, maxt: number): SampleBuffer {
+    const inOrder = new SampleBuffer(64);
+    for (const c of s.chunks) if (c.maxt >= mint && c.mint <= maxt) decodeChunk(c.bytes, inOrder, mint, maxt);
+    if (s.open && s.open.count > 0 && s.open.maxt >= mint && s.open.mint <= maxt) decodeChunk(s.open.view(), inOrder, mint, maxt);
+    if (!s.ooo || s.ooo.length === 0) return inOrder;
+    const ooo = new SampleBuffer(s.ooo.length);
+    for (let i = 0; i < s.ooo.length; i++) {
+      const t = s.ooo.t[i]!;
+      if (t >= mint && t <= maxt) ooo.pushFrom(s.ooo, i);
+    }
+    return mergeSorted([inOrder, ooo]);
+  }
+
+  /** Whether the series has any sample in [mint, maxt]. */
+  hasData(s: HeadSeries, mint: number, maxt: number): boolean {
+    for (const c of s.chunks) if (c.maxt >= mint && c.mint <= maxt) return true;
+    if (s.open && s.open.count > 0 && s.open.maxt >= mint && s.open.mint <= maxt) return true;
+    if (s.ooo) for (let i = 0; i < s.ooo.length; i++) if (s.ooo.t[i]! >= mint && s.ooo.t[i]! <= maxt) return true;
+    return false;
+  }
+
+  /** Head series of the user matching the matchers. */
+  select(userId: string, matchers: readonly CompiledMatcher[]): HeadSeries[] {
+    const user = this.users.get(userId);
+    if (!user) return [];
+    const out: HeadSeries[] = [];
+    for (const ref of user.index.select(matchers)) {
+      const s = user.byRef.get(ref);
+      if (s) out.push(s);
+    }
+    return out;
+  }
+
+  /** Oldest and newest in-order sample times in the head, plus the oldest out-of-order one. */
+  timeRange(): { minT: number; maxT: number; minOoo: number } {
+    let minT = Infinity;
+    let maxT = -Infinity;
+    let minOoo = Infinity;
+    for (const s of this.refs.values()) {
+      const first = s.chunks[0] ?? s.open;
+      if (first && first.count > 0 && first.mint < minT) minT = first.mint;
+      if (s.open && s.open.count > 0 && s.maxT > maxT) maxT = s.maxT;
+      if (s.ooo && s.ooo.length > 0 && s.ooo.t[0]! < minOoo) minOoo = s.ooo.t[0]!;
+    }
+    return { minT, maxT, minOoo };
+  }
+
+  /**
+   * The data older than `before` (exclusive), as chunks per series, ready to be written to a
+   * block. In-order chunks are copied as they are unless out-of-order samples must be merged in.
+   */
+  collectBefore(before: number): Array<{ userId: string; labels: Labels; chunks: StoredChunk[] }> {
+    const out: Array<{ userId: string; labels: Labels; chunks: StoredChunk[] }> = [];
+    for (const s of this.refs.values()) {
+      const chunks = s.chunks.filter((c) => c.maxt < before);
+      if (s.open && s.open.count > 0 && s.open.maxt < before) chunks.push({ mint: s.open.mint, maxt: s.open.maxt, count: s.open.count, bytes: s.open.bytes() });
+      const ooo = s.ooo;
+      let oooCount = 0;
+      if (ooo) while (oooCount < ooo.length && ooo.t[oooCount]! < before) oooCount++;
+      if (oooCount === 0) {
+        if (chunks.length > 0) out.push({ userId: s.userId, labels: s.labels, chunks });
+        continue;
+      }
+      const inOrder = new SampleBuffer(64);
+      for (const c of chunks) decodeChunk(c.bytes, inOrder);
+      const extra = new SampleBuffer(oooCount);
+      for (let i = 0; i < oooCount; i++) extra.pushFrom(ooo!, i);
+      out.push({ userId: s.userId, labels: s.labels, chunks: encodeChunks(mergeSorted([inOrder, extra]), this.blockRange) });
+    }
+    return out;
+  }
+
+  /** Drops data older than `before` (after it has been persisted) and series left empty. */
+  truncateBefore(before: number): void {
+    const emptied = new Map<string, number[]>();
+    for (const s of this.refs.values()) {
+      if (s.open && s.open.count > 0 && s.open.maxt < before) {
+        s.chunks.push({ mint: s.open.mint, maxt: s.open.maxt, count: s.open.count, bytes: s.open.bytes() });
+        s.open = null;
+        s.openEnd = -Infinity;
+      }
+      let drop = 0;
+      while (drop < s.chunks.length && s.chunks[drop]!.maxt < before) this.samples -= s.chunks[drop++]!.count;
+      if (drop > 0) s.chunks = s.chunks.slice(drop);
+      const ooo = s.ooo;
+      if (ooo) {
+        let n = 0;
+        while (n < ooo.length && ooo.t[n]! < before) n++;
+        if (n > 0) {
+          ooo.t.copyWithin(0, n, ooo.length);
+          ooo.v.copyWithin(0, n, ooo.length);
+          ooo.length -= n;
+          this.samples -= n;
+        }
+        if (ooo.length === 0) s.ooo = null;
+      }
+      if (s.chunks.length === 0 && s.open === null && s.ooo === null) {
+        const list = emptied.get(s.userId);
+        if (list) list.push(s.ref);
+        else emptied.set(s.userId, [s.ref]);
+      }
+    }
+    for (const [userId, refs] of emptied) this.removeSeries(userId, refs);
+  }
+
+  private removeSeries(userId: string, refs: number[]): void {
+    const user = this.users.get(userId);
+    if (!user) return;
+    refs.sort((a, b) => a - b);
+    for (const ref of refs) {
+      const s = user.byRef.get(ref);
+      if (!s) continue;
+      user.byRef.delete(ref);
+      user.series.delete(s.key);
+      const same = user.byHash.get(s.hash);
+      if (Array.isArray(same)) {
+        const rest = same.filter((x) => x !== s);
+        if (rest.length === 1) user.byHash.set(s.hash, rest[0]!);
+        else user.byHash.set(s.hash, rest);
+      } else user.byHash.delete(s.hash);
+      this.refs.delete(ref);
+    }
+    user.index.remove(refs);
+    if (user.series.size === 0) this.users.delete(userId);
+  }
+
+  deleteUser(userId: string): void {
+    const user = this.users.get(userId);
+    if (!user) return;
+    for (const s of user.series.values()) {
+      this.samples -= countSamples(s);
+      this.refs.delete(s.ref);
+    }
+    this.users.delete(userId);
+  }
+}
+
+export function countSamples(s: HeadSeries): number {
+  let n = s.open?.count ?? 0;
+  for (const c of s.chunks) n += c.count;
+  return n + (s.ooo?.length ?? 0);
+}

@@ -1,0 +1,165 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { BitReader, BitWriter } from "#server/modules/metric-store/bits.ts";
+import { ByteReader, ByteWriter } from "#server/modules/metric-store/varint.ts";
+import {
+  SampleBuffer,
+  XorChunkEncoder,
+  chunkSampleCount,
+  decodeChunk,
+  encodeChunks,
+  floatBits,
+  mergeSorted,
+} from "#server/modules/metric-store/xor-chunk.ts";
+
+const STALE_NAN = new Float64Array(new Uint32Array([2, 0x7ff00000]).buffer)[0]!;
+
+function decodeAll(bytes: Uint8Array, mint?: number, maxt?: number): SampleBuffer {
+  const out = new SampleBuffer();
+  decodeChunk(bytes, out, mint, maxt);
+  return out;
+}
+
+function roundTrip(ts: number[], vs: number[]): void {
+  const enc = new XorChunkEncoder();
+  ts.forEach((t, i) => enc.append(t, vs[i]!));
+  const bytes = enc.bytes();
+  assert.equal(chunkSampleCount(bytes), ts.length);
+  const out = decodeAll(bytes);
+  assert.equal(out.length, ts.length);
+  for (let i = 0; i < ts.length; i++) {
+    assert.equal(out.t[i], ts[i], `t[${i}]`);
+    assert.deepEqual([out.lo(i), out.hi(i)], floatBits(vs[i]!), `v[${i}] bits`);
+  }
+}
+
+// Deterministic pseudo-random generator (mulberry32).
+function rng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe("bit writer/reader", () => {
+  it("round-trips mixed widths from 0 to 32 bits", () => {
+    const w = new BitWriter(1);
+    const rand = rng(1);
+    const items: Array<[number, number]> = [];
+    for (let i = 0; i < 2000; i++) {
+      const n = Math.floor(rand() * 33);
+      const v = n === 32 ? Math.floor(rand() * 2 ** 32) : Math.floor(rand() * 2 ** n);
+      items.push([v, n]);
+      w.writeBits(v, n);
+    }
+    w.writeBit(1);
+    const r = new BitReader(w.bytes());
+    for (const [v, n] of items) assert.equal(r.readBits(n), v);
+    assert.equal(r.readBit(), 1);
+  });
+
+  it("throws when reading past the end", () => {
+    const r = new BitReader(new Uint8Array([0xff]));
+    assert.equal(r.readBits(8), 255);
+    assert.throws(() => r.readBit(), RangeError);
+  });
+});
+
+describe("varints", () => {
+  it("round-trips unsigned and zigzag values up to 2^52", () => {
+    const w = new ByteWriter(1);
+    const values = [0, 1, 127, 128, 300, 2 ** 31, 2 ** 32 + 5, 1_700_000_000_000, 2 ** 52];
+    for (const v of values) w.uvarint(v);
+    for (const v of values) w.varint(-v);
+    w.string("héllo");
+    w.f64(Math.PI);
+    const r = new ByteReader(w.result());
+    for (const v of values) assert.equal(r.uvarint(), v);
+    for (const v of values) assert.equal(r.varint(), -v === 0 ? 0 : -v);
+    assert.equal(r.string(), "héllo");
+    assert.equal(r.f64(), Math.PI);
+    assert.throws(() => r.u8(), RangeError);
+  });
+
+  it("rejects negative or unsafe unsigned values", () => {
+    const w = new ByteWriter();
+    assert.throws(() => w.uvarint(-1), RangeError);
+    assert.throws(() => w.uvarint(2 ** 60), RangeError);
+  });
+});
+
+describe("XOR chunk", () => {
+  it("round-trips regular 15 s samples in about 1-2 bytes per sample", () => {
+    const ts: number[] = [];
+    const vs: number[] = [];
+    let counter = 1000;
+    for (let i = 0; i < 120; i++) {
+      ts.push(1_700_000_000_000 + i * 15_000);
+      counter += i % 3 === 0 ? 0 : 17;
+      vs.push(counter);
+    }
+    roundTrip(ts, vs);
+    const enc = new XorChunkEncoder();
+    ts.forEach((t, i) => enc.append(t, vs[i]!));
+    assert.ok(enc.bytes().length / 120 < 2, `bytes/sample ${enc.bytes().length / 120}`);
+  });
+
+  it("round-trips every delta-of-delta bucket, including negative and huge jumps", () => {
+    const ts = [0, 1, 2, 8195, 16390, 16391, 100_000, 100_001, 700_000, 700_001, 1e12, 1e12 + 1, 1e12 + 8193, 1e12 + 8194];
+    roundTrip(ts, ts.map((t) => t / 7));
+    roundTrip([-5000, -10, 0, 5], [1, 2, 3, 4]);
+  });
+
+  it("keeps special floats bit-exact: staleness marker, NaN, ±Inf, -0, subnormals", () => {
+    const vs = [1, STALE_NAN, NaN, Infinity, -Infinity, -0, 0, 5e-324, Number.MAX_VALUE, STALE_NAN, 1.5, 1.5];
+    roundTrip(vs.map((_, i) => 1000 + i * 1000), vs);
+  });
+
+  it("round-trips random values and timestamps", () => {
+    const rand = rng(42);
+    for (let round = 0; round < 50; round++) {
+      const ts: number[] = [];
+      const vs: number[] = [];
+      let t = Math.floor(rand() * 2e12);
+      for (let i = 0; i < 120; i++) {
+        t += 1 + Math.floor(rand() * (rand() < 0.5 ? 30 : 2e6));
+        ts.push(t);
+        const kind = rand();
+        vs.push(kind < 0.3 ? Math.floor(rand() * 100) : kind < 0.6 ? rand() * 1e9 : kind < 0.8 ? (vs.at(-1) ?? 0) : -rand());
+      }
+      roundTrip(ts, vs);
+    }
+  });
+
+  it("decodes only the requested time range", () => {
+    const enc = new XorChunkEncoder();
+    for (let i = 0; i < 10; i++) enc.append(i * 10, i);
+    const out = decodeAll(enc.bytes(), 25, 60);
+    assert.deepEqual(Array.from(out.t.subarray(0, out.length)), [30, 40, 50, 60]);
+  });
+
+  it("cuts chunks at the sample limit and at time boundaries", () => {
+    const buf = new SampleBuffer();
+    for (let i = 0; i < 300; i++) buf.push(i * 10, i);
+    const chunks = encodeChunks(buf, 1000);
+    assert.deepEqual(
+      chunks.map((c) => [c.mint, c.maxt, c.count]),
+      [[0, 990, 100], [1000, 1990, 100], [2000, 2990, 100]],
+    );
+    const big = encodeChunks(buf);
+    assert.deepEqual(big.map((c) => c.count), [120, 120, 60]);
+  });
+
+  it("merges sorted buffers, the first source winning on equal timestamps", () => {
+    const a = new SampleBuffer();
+    const b = new SampleBuffer();
+    [1, 3, 5].forEach((t) => a.push(t, t));
+    [2, 3, 6].forEach((t) => b.push(t, -t));
+    const m = mergeSorted([a, b]);
+    assert.deepEqual(Array.from(m.t.subarray(0, m.length)), [1, 2, 3, 5, 6]);
+    assert.deepEqual(Array.from(m.toArrays().values), [1, -2, 3, 5, -6]);
+  });
+});

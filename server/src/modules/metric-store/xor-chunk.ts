@@ -1,0 +1,376 @@
+/**
+ * Gorilla-style chunk encoding (Pelkonen et al., "Gorilla: A Fast, Scalable, In-Memory Time Series
+ * Database", VLDB 2015), with the timestamp buckets Prometheus documents. Pure, no I/O.
+ *
+ * Layout: 2 bytes sample count (big endian), then a bit stream:
+ *  - sample 0: timestamp as the 64 bits of its float64, value as its 64 bits;
+ *  - sample 1: the timestamp delta, encoded like a delta-of-delta below;
+ *  - sample n >= 2: delta-of-delta `dod = (t_n - t_{n-1}) - (t_{n-1} - t_{n-2})`:
+ *    `0` when dod = 0; `10` + 14 bits, `110` + 17 bits, `1110` + 20 bits for dod in
+ *    [-(2^(k-1)-1), 2^(k-1)]; else `1111` + the 64 bits of dod as a float64;
+ *  - values after the first: XOR with the previous value's bits; `0` when equal; else `1` then
+ *    `0` + the meaningful bits when they fit the previous leading/trailing-zero window, or
+ *    `1` + 5 bits leading zeros (capped at 31) + 6 bits meaningful length (64 as 0) + the bits.
+ * Timestamps are integer milliseconds (safe integers). Values keep their exact bits (NaN payloads).
+ */
+import { BitReader, BitWriter } from "#server/modules/metric-store/bits.ts";
+
+export const CHUNK_HEADER_BYTES = 2;
+export const MAX_CHUNK_SAMPLES = 120;
+
+const scratchF64 = new Float64Array(1);
+const scratchU32 = new Uint32Array(scratchF64.buffer);
+/** Index of the low and high 32-bit halves of a float64 in a Uint32Array view (platform endianness). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+export const LO = LITTLE_ENDIAN ? 0 : 1;
+export const HI = LITTLE_ENDIAN ? 1 : 0;
+
+/** The bits of a float64 as [lo, hi] 32-bit words. */
+export function floatBits(v: number): [number, number] {
+  scratchF64[0] = v;
+  return [scratchU32[LO]!, scratchU32[HI]!];
+}
+
+export function bitsToFloat(lo: number, hi: number): number {
+  scratchU32[LO] = lo;
+  scratchU32[HI] = hi;
+  return scratchF64[0]!;
+}
+
+function clz64(hi: number, lo: number): number {
+  return hi !== 0 ? Math.clz32(hi) : 32 + Math.clz32(lo);
+}
+
+function ctz32(x: number): number {
+  return 31 - Math.clz32(x & -x);
+}
+
+function ctz64(hi: number, lo: number): number {
+  return lo !== 0 ? ctz32(lo) : 32 + ctz32(hi);
+}
+
+export class XorChunkEncoder {
+  readonly w: BitWriter;
+  count = 0;
+  mint = 0;
+  maxt = 0;
+  private prevDelta = 0;
+  private prevLo = 0;
+  private prevHi = 0;
+  private leading = 0xff;
+  private trailing = 0;
+
+  constructor(initialBytes = 48) {
+    this.w = new BitWriter(initialBytes, CHUNK_HEADER_BYTES);
+  }
+
+  /** Appends a sample; `t` must be greater than the previous timestamp. Value given as its bits. */
+  appendBits(t: number, lo: number, hi: number): void {
+    const w = this.w;
+    if (this.count === 0) {
+      const [tlo, thi] = floatBits(t);
+      w.writeBits(thi, 32);
+      w.writeBits(tlo, 32);
+      w.writeBits(hi, 32);
+      w.writeBits(lo, 32);
+      this.mint = t;
+    } else {
+      const delta = t - this.maxt;
+      this.writeDod(this.count === 1 ? delta : delta - this.prevDelta);
+      this.prevDelta = delta;
+      this.writeXor(lo, hi);
+    }
+    this.maxt = t;
+    this.prevLo = lo;
+    this.prevHi = hi;
+    this.count++;
+  }
+
+  append(t: number, v: number): void {
+    scratchF64[0] = v;
+    this.appendBits(t, scratchU32[LO]!, scratchU32[HI]!);
+  }
+
+  private writeDod(dod: number): void {
+    const w = this.w;
+    if (dod === 0) {
+      w.writeBit(0);
+    } else if (dod >= -8191 && dod <= 8192) {
+      w.writeBits(0b10, 2);
+      w.writeBits(dod & 0x3fff, 14);
+    } else if (dod >= -65535 && dod <= 65536) {
+      w.writeBits(0b110, 3);
+      w.writeBits(dod & 0x1ffff, 17);
+    } else if (dod >= -524287 && dod <= 524288) {
+      w.writeBits(0b1110, 4);
+      w.writeBits(dod & 0xfffff, 20);
+    } else {
+      w.writeBits(0b1111, 4);
+      const [lo, hi] = floatBits(dod);
+      w.writeBits(hi, 32);
+      w.writeBits(lo, 32);
+    }
+  }
+
+  private writeXor(lo: number, hi: number): void {
+    const w = this.w;
+    const xlo = (lo ^ this.prevLo) >>> 0;
+    const xhi = (hi ^ this.prevHi) >>> 0;
+    if (xlo === 0 && xhi === 0) {
+      w.writeBit(0);
+      return;
+    }
+    w.writeBit(1);
+    let leading = clz64(xhi, xlo);
+    const trailing = ctz64(xhi, xlo);
+    if (leading > 31) leading = 31;
+    if (this.leading !== 0xff && leading >= this.leading && trailing >= this.trailing) {
+      w.writeBit(0);
+      writeMeaningful(w, xhi, xlo, this.trailing, 64 - this.leading - this.trailing);
+      return;
+    }
+    this.leading = leading;
+    this.trailing = trailing;
+    const sig = 64 - leading - trailing;
+    w.writeBit(1);
+    w.writeBits(leading, 5);
+    w.writeBits(sig & 63, 6);
+    writeMeaningful(w, xhi, xlo, trailing, sig);
+  }
+
+  /** Encoded bytes (header included), a trimmed copy. */
+  bytes(): Uint8Array {
+    const out = this.w.bytes();
+    out[0] = this.count >>> 8;
+    out[1] = this.count & 0xff;
+    return out;
+  }
+
+  /** The live encoded bytes (header filled in), without copying; valid until the next append. */
+  view(): Uint8Array {
+    const buf = this.w.buf;
+    buf[0] = this.count >>> 8;
+    buf[1] = this.count & 0xff;
+    return buf.subarray(0, (this.w.bitLen + 7) >>> 3);
+  }
+
+  /** Bytes currently used, for memory and size accounting. */
+  get byteLength(): number {
+    return (this.w.bitLen + 7) >>> 3;
+  }
+}
+
+/** Writes bits [trailing, trailing + sig) of the 64-bit value (hi, lo). */
+function writeMeaningful(w: BitWriter, hi: number, lo: number, trailing: number, sig: number): void {
+  let shi: number;
+  let slo: number;
+  if (trailing >= 32) {
+    slo = hi >>> (trailing - 32);
+    shi = 0;
+  } else if (trailing > 0) {
+    slo = ((lo >>> trailing) | (hi << (32 - trailing))) >>> 0;
+    shi = hi >>> trailing;
+  } else {
+    slo = lo;
+    shi = hi;
+  }
+  if (sig > 32) {
+    w.writeBits(shi, sig - 32);
+    w.writeBits(slo, 32);
+  } else {
+    w.writeBits(slo, sig);
+  }
+}
+
+export function chunkSampleCount(chunk: Uint8Array): number {
+  return ((chunk[0] ?? 0) << 8) | (chunk[1] ?? 0);
+}
+
+/**
+ * Decodes a chunk, appending samples with mint <= t <= maxt to `out` at `out.length`.
+ * Values are written as bits into `out.valueBits` so NaN payloads survive.
+ */
+export function decodeChunk(chunk: Uint8Array, out: SampleBuffer, mint = -Infinity, maxt = Infinity): void {
+  const n = chunkSampleCount(chunk);
+  if (n === 0) return;
+  out.reserve(n);
+  const r = new BitReader(chunk, CHUNK_HEADER_BYTES);
+  const thi = r.readBits(32);
+  const tlo = r.readBits(32);
+  let t = bitsToFloat(tlo, thi);
+  let hi = r.readBits(32);
+  let lo = r.readBits(32);
+  if (t >= mint && t <= maxt) out.pushBits(t, lo, hi);
+  let delta = 0;
+  let leading = 0;
+  let trailing = 0;
+  for (let i = 1; i < n; i++) {
+    const dod = readDod(r);
+    delta = i === 1 ? dod : delta + dod;
+    t += delta;
+    if (r.readBit() === 1) {
+      let sig: number;
+      if (r.readBit() === 1) {
+        leading = r.readBits(5);
+        sig = r.readBits(6);
+        if (sig === 0) sig = 64;
+        trailing = 64 - leading - sig;
+      } else {
+        sig = 64 - leading - trailing;
+      }
+      let xhi: number;
+      let xlo: number;
+      if (sig > 32) {
+        xhi = r.readBits(sig - 32);
+        xlo = r.readBits(32);
+      } else {
+        xhi = 0;
+        xlo = r.readBits(sig);
+      }
+      // shift (xhi, xlo) left by `trailing`
+      if (trailing >= 32) {
+        xhi = xlo << (trailing - 32);
+        xlo = 0;
+      } else if (trailing > 0) {
+        xhi = (xhi << trailing) | (xlo >>> (32 - trailing));
+        xlo = xlo << trailing;
+      }
+      hi = (hi ^ xhi) >>> 0;
+      lo = (lo ^ xlo) >>> 0;
+    }
+    if (t > maxt) return;
+    if (t >= mint) out.pushBits(t, lo, hi);
+  }
+}
+
+function readDod(r: BitReader): number {
+  if (r.readBit() === 0) return 0;
+  if (r.readBit() === 0) return signed(r.readBits(14), 14);
+  if (r.readBit() === 0) return signed(r.readBits(17), 17);
+  if (r.readBit() === 0) return signed(r.readBits(20), 20);
+  const hi = r.readBits(32);
+  const lo = r.readBits(32);
+  return bitsToFloat(lo, hi);
+}
+
+function signed(bits: number, size: number): number {
+  return bits > 1 << (size - 1) ? bits - (1 << size) : bits;
+}
+
+/** A growable pair of columns (timestamps, value bits) used for decoding and merging. */
+export class SampleBuffer {
+  t: Float64Array;
+  v: Float64Array;
+  vBits: Uint32Array;
+  length = 0;
+
+  constructor(capacity = 16) {
+    this.t = new Float64Array(capacity);
+    this.v = new Float64Array(capacity);
+    this.vBits = new Uint32Array(this.v.buffer);
+  }
+
+  reserve(extra: number): void {
+    const need = this.length + extra;
+    if (need <= this.t.length) return;
+    let size = Math.max(16, this.t.length * 2);
+    while (size < need) size *= 2;
+    const t = new Float64Array(size);
+    t.set(this.t.subarray(0, this.length));
+    const v = new Float64Array(size);
+    new Uint32Array(v.buffer).set(this.vBits.subarray(0, this.length * 2));
+    this.t = t;
+    this.v = v;
+    this.vBits = new Uint32Array(v.buffer);
+  }
+
+  pushBits(t: number, lo: number, hi: number): void {
+    if (this.length === this.t.length) this.reserve(1);
+    const i = this.length++;
+    this.t[i] = t;
+    this.vBits[2 * i + LO] = lo;
+    this.vBits[2 * i + HI] = hi;
+  }
+
+  push(t: number, v: number): void {
+    scratchF64[0] = v;
+    this.pushBits(t, scratchU32[LO]!, scratchU32[HI]!);
+  }
+
+  lo(i: number): number {
+    return this.vBits[2 * i + LO]!;
+  }
+
+  hi(i: number): number {
+    return this.vBits[2 * i + HI]!;
+  }
+
+  /** Copies sample `i` of `src` to the end of this buffer, bit-exactly. */
+  pushFrom(src: SampleBuffer, i: number): void {
+    this.pushBits(src.t[i]!, src.vBits[2 * i + LO]!, src.vBits[2 * i + HI]!);
+  }
+
+  /** Trimmed copies of the columns (values copied as bits). */
+  toArrays(): { timestamps: Float64Array; values: Float64Array } {
+    const timestamps = this.t.slice(0, this.length);
+    const values = new Float64Array(this.length);
+    new Uint32Array(values.buffer).set(this.vBits.subarray(0, this.length * 2));
+    return { timestamps, values };
+  }
+}
+
+/**
+ * Merges sorted sample buffers into one sorted buffer. On equal timestamps the sample from the
+ * earliest buffer in `sources` wins.
+ */
+export function mergeSorted(sources: SampleBuffer[]): SampleBuffer {
+  const nonEmpty = sources.filter((s) => s.length > 0);
+  if (nonEmpty.length === 1) return nonEmpty[0]!;
+  let total = 0;
+  for (const s of nonEmpty) total += s.length;
+  const out = new SampleBuffer(Math.max(16, total));
+  const idx = new Array<number>(nonEmpty.length).fill(0);
+  for (;;) {
+    let best = -1;
+    let bestT = Infinity;
+    for (let k = 0; k < nonEmpty.length; k++) {
+      const s = nonEmpty[k]!;
+      const i = idx[k]!;
+      if (i < s.length && s.t[i]! < bestT) {
+        bestT = s.t[i]!;
+        best = k;
+      }
+    }
+    if (best < 0) break;
+    out.pushFrom(nonEmpty[best]!, idx[best]!);
+    for (let k = 0; k < nonEmpty.length; k++) {
+      const s = nonEmpty[k]!;
+      while (idx[k]! < s.length && s.t[idx[k]!]! === bestT) idx[k]!++;
+    }
+  }
+  return out;
+}
+
+/** Encodes sorted samples into chunks of at most `MAX_CHUNK_SAMPLES`, cut at `boundary` multiples if given. */
+export function encodeChunks(
+  samples: SampleBuffer,
+  boundary = 0,
+): Array<{ mint: number; maxt: number; count: number; bytes: Uint8Array }> {
+  const chunks: Array<{ mint: number; maxt: number; count: number; bytes: Uint8Array }> = [];
+  let enc: XorChunkEncoder | null = null;
+  let end = Infinity;
+  for (let i = 0; i < samples.length; i++) {
+    const t = samples.t[i]!;
+    if (enc && (enc.count >= MAX_CHUNK_SAMPLES || t >= end)) {
+      chunks.push({ mint: enc.mint, maxt: enc.maxt, count: enc.count, bytes: enc.bytes() });
+      enc = null;
+    }
+    if (!enc) {
+      enc = new XorChunkEncoder(64);
+      end = boundary > 0 ? (Math.floor(t / boundary) + 1) * boundary : Infinity;
+    }
+    enc.appendBits(t, samples.lo(i), samples.hi(i));
+  }
+  if (enc) chunks.push({ mint: enc.mint, maxt: enc.maxt, count: enc.count, bytes: enc.bytes() });
+  return chunks;
+}

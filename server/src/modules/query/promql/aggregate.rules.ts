@@ -1,0 +1,138 @@
+/** Aggregation operators (sum, avg, …, topk, quantile, count_values) with by/without grouping. */
+import type { AggregateExpr } from "#server/modules/query/promql/ast.ts";
+import { PromQLError } from "#server/modules/query/promql/errors.ts";
+import { labelsKey, METRIC_NAME } from "#server/modules/query/promql/labels.ts";
+import { formatFloat, kahanSum, mean, quantile, variance } from "#server/modules/query/promql/math.rules.ts";
+import type { Labels, Sample, Value, VectorValue } from "#server/modules/query/promql/types.ts";
+
+function groupLabels(labels: Labels, grouping: readonly string[], without: boolean): Labels {
+  const out: Record<string, string> = {};
+  if (without) {
+    for (const [k, v] of Object.entries(labels)) if (k !== METRIC_NAME && !grouping.includes(k)) out[k] = v;
+  } else {
+    for (const k of grouping) {
+      const v = labels[k];
+      if (v !== undefined && v !== "") out[k] = v;
+    }
+  }
+  return out;
+}
+
+interface Group {
+  readonly labels: Labels;
+  readonly samples: Sample[];
+}
+
+function groupSamples(samples: readonly Sample[], grouping: readonly string[], without: boolean): Group[] {
+  const groups = new Map<string, Group>();
+  for (const s of samples) {
+    const labels = groupLabels(s.labels, grouping, without);
+    const key = labelsKey(labels);
+    let g = groups.get(key);
+    if (!g) {
+      g = { labels, samples: [] };
+      groups.set(key, g);
+    }
+    g.samples.push(s);
+  }
+  return [...groups.values()];
+}
+
+function scalarParam(param: Value | undefined): number {
+  if (param?.type !== "scalar") throw new PromQLError("execution", "aggregation parameter must be a scalar");
+  return param.value;
+}
+
+/** Accepts any non-empty valid UTF-8 label name (Prometheus 3.x). */
+export function isValidLabelName(name: string): boolean {
+  return name !== "" && !name.includes("\uFFFD") && name.isWellFormed();
+}
+
+export function aggregate(expr: AggregateExpr, input: readonly Sample[], param: Value | undefined, t: number): VectorValue {
+  const { op, grouping, without } = expr;
+  switch (op) {
+    case "topk":
+    case "bottomk":
+    case "limitk": {
+      const f = scalarParam(param);
+      if (Number.isNaN(f)) throw new PromQLError("execution", "Parameter value is NaN");
+      const k = Math.trunc(Math.min(f, Number.MAX_SAFE_INTEGER));
+      if (k < 1) return { type: "vector", samples: [] };
+      const out: Sample[] = [];
+      for (const g of groupSamples(input, grouping, without)) {
+        let chosen: Sample[];
+        if (op === "limitk") chosen = g.samples.slice(0, k);
+        else {
+          const sign = op === "topk" ? -1 : 1;
+          chosen = [...g.samples]
+            .sort((a, b) => {
+              if (Number.isNaN(a.value)) return Number.isNaN(b.value) ? 0 : 1;
+              if (Number.isNaN(b.value)) return -1;
+              return sign * (a.value - b.value);
+            })
+            .slice(0, k);
+        }
+        for (const s of chosen) out.push({ labels: s.labels, value: s.value, ts: t });
+      }
+      return { type: "vector", samples: out };
+    }
+    case "limit_ratio": {
+      const r = scalarParam(param);
+      if (Number.isNaN(r)) throw new PromQLError("execution", "Ratio value is NaN");
+      throw new PromQLError("execution", "limit_ratio is not supported");
+    }
+    case "count_values": {
+      if (param?.type !== "string") throw new PromQLError("execution", "count_values parameter must be a string");
+      const name = param.value;
+      if (!isValidLabelName(name)) throw new PromQLError("execution", `invalid label name ${JSON.stringify(name)}`);
+      const counts = new Map<string, { labels: Labels; count: number }>();
+      for (const s of input) {
+        const labels = { ...groupLabels(s.labels, grouping, without), [name]: formatFloat(s.value) };
+        const key = labelsKey(labels);
+        const entry = counts.get(key);
+        if (entry) entry.count++;
+        else counts.set(key, { labels, count: 1 });
+      }
+      return { type: "vector", samples: [...counts.values()].map((e) => ({ labels: e.labels, value: e.count, ts: t })) };
+    }
+    default:
+      break;
+  }
+  const q = op === "quantile" ? scalarParam(param) : 0;
+  const out: Sample[] = [];
+  for (const g of groupSamples(input, grouping, without)) {
+    const values = g.samples.map((s) => s.value);
+    let value: number;
+    switch (op) {
+      case "sum":
+        value = kahanSum(values);
+        break;
+      case "avg":
+        value = mean(values);
+        break;
+      case "count":
+        value = values.length;
+        break;
+      case "group":
+        value = 1;
+        break;
+      case "min":
+        value = values.reduce((acc, v) => (acc > v || Number.isNaN(acc) ? v : acc));
+        break;
+      case "max":
+        value = values.reduce((acc, v) => (acc < v || Number.isNaN(acc) ? v : acc));
+        break;
+      case "stdvar":
+        value = variance(values);
+        break;
+      case "stddev":
+        value = Math.sqrt(variance(values));
+        break;
+      case "quantile":
+        value = quantile(q, values);
+        break;
+    }
+    out.push({ labels: g.labels, value, ts: t });
+  }
+  return { type: "vector", samples: out };
+}

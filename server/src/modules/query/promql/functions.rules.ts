@@ -1,0 +1,603 @@
+/** PromQL function implementations (instant-vector, range-vector, label and time functions). */
+import type { Call, Expr, Matcher } from "#server/modules/query/promql/ast.ts";
+import { PromQLError } from "#server/modules/query/promql/errors.ts";
+import { compareLabels, dropName, labelsKey, METRIC_NAME } from "#server/modules/query/promql/labels.ts";
+import { kahanInc, mean, quantile, variance } from "#server/modules/query/promql/math.rules.ts";
+import { compileRegex } from "#server/modules/query/promql/parser.ts";
+import { isValidLabelName } from "#server/modules/query/promql/aggregate.rules.ts";
+import type { Labels, Sample, Value, VectorValue } from "#server/modules/query/promql/types.ts";
+
+/** A range-vector argument: the series in the window (rangeStart, rangeEnd]. */
+export interface RangeInput {
+  readonly series: readonly RangeSeries[];
+  readonly rangeStart: number;
+  readonly rangeEnd: number;
+  readonly range: number;
+}
+
+export interface FunctionContext {
+  /** Evaluation time (ms). */
+  readonly t: number;
+  readonly expr: Call;
+  evalArg(index: number): Value;
+  rangeArg(index: number): RangeInput;
+}
+
+function vec(samples: Sample[]): VectorValue {
+  return { type: "vector", samples };
+}
+
+function vectorArg(ctx: FunctionContext, i: number): readonly Sample[] {
+  const v = ctx.evalArg(i);
+  if (v.type !== "vector") throw new PromQLError("execution", `expected instant vector argument to ${ctx.expr.func}`);
+  return v.samples;
+}
+
+function scalarArg(ctx: FunctionContext, i: number): number {
+  const v = ctx.evalArg(i);
+  if (v.type !== "scalar") throw new PromQLError("execution", `expected scalar argument to ${ctx.expr.func}`);
+  return v.value;
+}
+
+function stringArg(ctx: FunctionContext, i: number): string {
+  const v = ctx.evalArg(i);
+  if (v.type !== "string") throw new PromQLError("execution", `expected string argument to ${ctx.expr.func}`);
+  return v.value;
+}
+
+function mapVector(ctx: FunctionContext, f: (v: number) => number): VectorValue {
+  return vec(vectorArg(ctx, 0).map((s) => ({ labels: dropName(s.labels), value: f(s.value), ts: ctx.t })));
+}
+
+const MATH: Readonly<Record<string, (v: number) => number>> = {
+  abs: Math.abs,
+  ceil: Math.ceil,
+  floor: Math.floor,
+  exp: Math.exp,
+  ln: Math.log,
+  log2: Math.log2,
+  log10: Math.log10,
+  sqrt: Math.sqrt,
+  sgn: (v) => (v > 0 ? 1 : v < 0 ? -1 : v),
+  deg: (v) => (v * 180) / Math.PI,
+  rad: (v) => (v * Math.PI) / 180,
+  acos: Math.acos,
+  acosh: Math.acosh,
+  asin: Math.asin,
+  asinh: Math.asinh,
+  atan: Math.atan,
+  atanh: Math.atanh,
+  cos: Math.cos,
+  cosh: Math.cosh,
+  sin: Math.sin,
+  sinh: Math.sinh,
+  tan: Math.tan,
+  tanh: Math.tanh,
+};
+
+const DATE: Readonly<Record<string, (d: Date) => number>> = {
+  minute: (d) => d.getUTCMinutes(),
+  hour: (d) => d.getUTCHours(),
+  day_of_week: (d) => d.getUTCDay(),
+  day_of_month: (d) => d.getUTCDate(),
+  day_of_year: (d) => {
+    const startOfYear = Date.UTC(d.getUTCFullYear(), 0, 1);
+    return Math.floor((d.getTime() - startOfYear) / 86_400_000) + 1;
+  },
+  days_in_month: (d) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate(),
+  month: (d) => d.getUTCMonth() + 1,
+  year: (d) => d.getUTCFullYear(),
+};
+
+/** Samples of one series inside a window: parallel arrays (views into storage where possible). */
+export interface RangeSeries {
+  readonly labels: Labels;
+  readonly ts: ArrayLike<number>;
+  readonly vs: ArrayLike<number>;
+}
+
+type RangeFn = (w: RangeSeries, input: RangeInput, ctx: FunctionContext) => number | undefined;
+
+const at = (a: ArrayLike<number>, i: number): number => a[i] ?? NaN;
+
+function extrapolatedRate(w: RangeSeries, input: RangeInput, isCounter: boolean, isRate: boolean): number | undefined {
+  const n = w.vs.length;
+  if (n < 2) return undefined;
+  const firstT = at(w.ts, 0);
+  const firstV = at(w.vs, 0);
+  const lastT = at(w.ts, n - 1);
+  let result = at(w.vs, n - 1) - firstV;
+  if (isCounter) {
+    let prev = firstV;
+    for (let i = 1; i < n; i++) {
+      const cur = at(w.vs, i);
+      if (cur < prev) result += prev;
+      prev = cur;
+    }
+  }
+  let durationToStart = (firstT - input.rangeStart) / 1000;
+  let durationToEnd = (input.rangeEnd - lastT) / 1000;
+  const sampledInterval = (lastT - firstT) / 1000;
+  const averageBetween = sampledInterval / (n - 1);
+  const threshold = averageBetween * 1.1;
+  if (durationToStart >= threshold) durationToStart = averageBetween / 2;
+  if (isCounter && result > 0 && firstV >= 0) {
+    const durationToZero = sampledInterval * (firstV / result);
+    if (durationToZero < durationToStart) durationToStart = durationToZero;
+  }
+  if (durationToEnd >= threshold) durationToEnd = averageBetween / 2;
+  let factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval;
+  if (isRate) factor /= input.range / 1000;
+  return result * factor;
+}
+
+function instantValue(w: RangeSeries, isRate: boolean): number | undefined {
+  const n = w.vs.length;
+  if (n < 2) return undefined;
+  const last = at(w.vs, n - 1);
+  const prev = at(w.vs, n - 2);
+  const result = isRate && last < prev ? last : last - prev;
+  if (!isRate) return result;
+  const dt = at(w.ts, n - 1) - at(w.ts, n - 2);
+  if (dt === 0) return undefined;
+  return result / (dt / 1000);
+}
+
+/** Least-squares slope and intercept with x = (t - interceptTime) seconds. */
+function linearRegression(w: RangeSeries, interceptTime: number): [number, number] {
+  let n = 0;
+  let sumX = 0;
+  let cX = 0;
+  let sumY = 0;
+  let cY = 0;
+  let sumXY = 0;
+  let cXY = 0;
+  let sumX2 = 0;
+  let cX2 = 0;
+  const initY = at(w.vs, 0);
+  let constY = true;
+  for (let i = 0; i < w.vs.length; i++) {
+    const v = at(w.vs, i);
+    if (i > 0 && v !== at(w.vs, i - 1)) constY = false;
+    n++;
+    const x = (at(w.ts, i) - interceptTime) / 1000;
+    [sumX, cX] = kahanInc(x, sumX, cX);
+    [sumY, cY] = kahanInc(v, sumY, cY);
+    [sumXY, cXY] = kahanInc(x * v, sumXY, cXY);
+    [sumX2, cX2] = kahanInc(x * x, sumX2, cX2);
+  }
+  if (constY) {
+    if (!Number.isFinite(initY)) return [NaN, NaN];
+    return [0, initY];
+  }
+  sumX += cX;
+  sumY += cY;
+  sumXY += cXY;
+  sumX2 += cX2;
+  const covXY = sumXY - (sumX * sumY) / n;
+  const varX = sumX2 - (sumX * sumX) / n;
+  const slope = covXY / varX;
+  const intercept = sumY / n - (slope * sumX) / n;
+  return [slope, intercept];
+}
+
+const values = (w: RangeSeries): number[] => Array.from(w.vs);
+
+function extreme(w: RangeSeries, max: boolean): number {
+  let acc = at(w.vs, 0);
+  for (let i = 1; i < w.vs.length; i++) {
+    const v = at(w.vs, i);
+    if ((max ? acc < v : acc > v) || Number.isNaN(acc)) acc = v;
+  }
+  return acc;
+}
+
+function tsOfExtreme(w: RangeSeries, max: boolean): number | undefined {
+  let best = -1;
+  for (let i = 0; i < w.vs.length; i++) {
+    const v = at(w.vs, i);
+    const b = best < 0 ? NaN : at(w.vs, best);
+    if (best < 0 || (max ? v >= b : v <= b) || Number.isNaN(b)) best = i;
+  }
+  return best < 0 ? undefined : at(w.ts, best) / 1000;
+}
+
+const RANGE_FUNCTIONS: Readonly<Record<string, RangeFn>> = {
+  rate: (w, input) => extrapolatedRate(w, input, true, true),
+  increase: (w, input) => extrapolatedRate(w, input, true, false),
+  delta: (w, input) => extrapolatedRate(w, input, false, false),
+  irate: (w) => instantValue(w, true),
+  idelta: (w) => instantValue(w, false),
+  deriv: (w) => (w.vs.length < 2 ? undefined : linearRegression(w, at(w.ts, 0))[0]),
+  predict_linear: (w, _input, ctx) => {
+    if (w.vs.length < 2) return undefined;
+    const duration = scalarArg(ctx, 1);
+    const [slope, intercept] = linearRegression(w, ctx.t);
+    return slope * duration + intercept;
+  },
+  resets: (w) => {
+    let n = 0;
+    for (let i = 1; i < w.vs.length; i++) if (at(w.vs, i) < at(w.vs, i - 1)) n++;
+    return n;
+  },
+  changes: (w) => {
+    let n = 0;
+    for (let i = 1; i < w.vs.length; i++) {
+      const a = at(w.vs, i - 1);
+      const b = at(w.vs, i);
+      if (a !== b && !(Number.isNaN(a) && Number.isNaN(b))) n++;
+    }
+    return n;
+  },
+  avg_over_time: (w) => mean(values(w)),
+  sum_over_time: (w) => {
+    let sum = 0;
+    let c = 0;
+    for (let i = 0; i < w.vs.length; i++) [sum, c] = kahanInc(at(w.vs, i), sum, c);
+    return Number.isFinite(sum) ? sum + c : sum;
+  },
+  count_over_time: (w) => w.vs.length,
+  min_over_time: (w) => extreme(w, false),
+  max_over_time: (w) => extreme(w, true),
+  last_over_time: (w) => at(w.vs, w.vs.length - 1),
+  first_over_time: (w) => at(w.vs, 0),
+  present_over_time: () => 1,
+  stddev_over_time: (w) => Math.sqrt(variance(values(w))),
+  stdvar_over_time: (w) => variance(values(w)),
+  quantile_over_time: (w, _input, ctx) => quantile(scalarArg(ctx, 0), values(w)),
+  mad_over_time: (w) => {
+    const vs = values(w);
+    const med = quantile(0.5, vs);
+    return quantile(
+      0.5,
+      vs.map((v) => Math.abs(v - med)),
+    );
+  },
+  ts_of_last_over_time: (w) => at(w.ts, w.ts.length - 1) / 1000,
+  ts_of_first_over_time: (w) => at(w.ts, 0) / 1000,
+  ts_of_max_over_time: (w) => tsOfExtreme(w, true),
+  ts_of_min_over_time: (w) => tsOfExtreme(w, false),
+  double_exponential_smoothing: (w, _input, ctx) => {
+    const sf = scalarArg(ctx, 1);
+    const tf = scalarArg(ctx, 2);
+    if (!(sf > 0 && sf < 1)) throw new PromQLError("execution", `invalid smoothing factor. Expected: 0 < sf < 1, got: ${sf}`);
+    if (!(tf > 0 && tf < 1)) throw new PromQLError("execution", `invalid trend factor. Expected: 0 < tf < 1, got: ${tf}`);
+    const n = w.vs.length;
+    if (n < 2) return undefined;
+    let s0 = 0;
+    let s1 = at(w.vs, 0);
+    let b = at(w.vs, 1) - s1;
+    for (let i = 1; i < n; i++) {
+      const x = sf * at(w.vs, i);
+      if (i > 1) b = tf * (s1 - s0) + (1 - tf) * b;
+      const y = (1 - sf) * (s1 + b);
+      s0 = s1;
+      s1 = x + y;
+    }
+    return s1;
+  },
+};
+
+/** Functions whose output keeps the metric name. */
+const KEEP_NAME: ReadonlySet<string> = new Set(["last_over_time", "first_over_time"]);
+
+function rangeFunction(ctx: FunctionContext, name: string, fn: RangeFn): VectorValue {
+  const argIndex = name === "quantile_over_time" ? 1 : 0;
+  const input = ctx.rangeArg(argIndex);
+  const out: Sample[] = [];
+  for (const s of input.series) {
+    if (s.vs.length === 0) continue;
+    const v = fn(s, input, ctx);
+    if (v === undefined) continue;
+    out.push({ labels: KEEP_NAME.has(name) ? s.labels : dropName(s.labels), value: v, ts: ctx.t });
+  }
+  if (name === "quantile_over_time" && input.series.length > 0) scalarArg(ctx, 0);
+  return vec(out);
+}
+
+/** Labels for absent()/absent_over_time(): the equality matchers of the selector (minus __name__). */
+function absentLabels(arg: Expr | undefined): Labels {
+  let e = arg;
+  while (e?.type === "paren") e = e.expr;
+  let matchers: readonly Matcher[] = [];
+  if (e?.type === "vectorSelector") matchers = e.matchers;
+  else if (e?.type === "matrixSelector") matchers = e.selector.matchers;
+  const out: Record<string, string> = {};
+  const seen = new Set<string>();
+  for (const m of matchers) {
+    if (m.name === METRIC_NAME) continue;
+    if (m.type === "=" && !seen.has(m.name)) {
+      out[m.name] = m.value;
+      seen.add(m.name);
+    } else if (m.type === "=" || seen.has(m.name)) {
+      delete out[m.name];
+    }
+    seen.add(m.name);
+  }
+  for (const k of Object.keys(out)) if (out[k] === "") delete out[k];
+  return out;
+}
+
+/** Expands $1, ${1}, $name and ${name} in a replacement like Go's regexp.Expand. */
+function expandTemplate(template: string, match: RegExpExecArray): string {
+  let out = "";
+  for (let i = 0; i < template.length; i++) {
+    const ch = template[i];
+    if (ch !== "$") {
+      out += ch;
+      continue;
+    }
+    const next = template[i + 1];
+    if (next === "$") {
+      out += "$";
+      i++;
+      continue;
+    }
+    let name: string;
+    if (next === "{") {
+      const close = template.indexOf("}", i + 2);
+      if (close < 0) {
+        out += "$";
+        continue;
+      }
+      name = template.slice(i + 2, close);
+      if (!/^[A-Za-z0-9_]+$/.test(name)) {
+        out += "$";
+        continue;
+      }
+      i = close;
+    } else {
+      const m = /^[A-Za-z0-9_]+/.exec(template.slice(i + 1));
+      if (!m) {
+        out += "$";
+        continue;
+      }
+      name = m[0];
+      i += name.length;
+    }
+    if (/^\d+$/.test(name)) out += match[Number(name)] ?? "";
+    else out += match.groups?.[name] ?? "";
+  }
+  return out;
+}
+
+function labelReplace(ctx: FunctionContext): VectorValue {
+  const dst = stringArg(ctx, 1);
+  const replacement = stringArg(ctx, 2);
+  const src = stringArg(ctx, 3);
+  const regexText = stringArg(ctx, 4);
+  let regex: RegExp;
+  try {
+    regex = compileRegex(regexText);
+  } catch (err) {
+    throw new PromQLError("execution", `invalid regular expression in label_replace(): ${regexText}: ${(err as Error).message}`);
+  }
+  if (!isValidLabelName(dst)) throw new PromQLError("execution", `invalid destination label name in label_replace(): ${dst}`);
+  const out = vectorArg(ctx, 0).map((s) => {
+    const m = regex.exec(s.labels[src] ?? "");
+    if (!m) return { labels: s.labels, value: s.value, ts: ctx.t };
+    const value = expandTemplate(replacement, m);
+    const labels: Record<string, string> = { ...s.labels };
+    if (value === "") delete labels[dst];
+    else labels[dst] = value;
+    return { labels, value: s.value, ts: ctx.t };
+  });
+  return vec(out);
+}
+
+function labelJoin(ctx: FunctionContext): VectorValue {
+  const dst = stringArg(ctx, 1);
+  const sep = stringArg(ctx, 2);
+  const srcs: string[] = [];
+  for (let i = 3; i < ctx.expr.args.length; i++) srcs.push(stringArg(ctx, i));
+  if (!isValidLabelName(dst)) throw new PromQLError("execution", `invalid destination label name in label_join(): ${dst}`);
+  for (const s of srcs) {
+    if (!isValidLabelName(s)) throw new PromQLError("execution", `invalid source label name in label_join(): ${s}`);
+  }
+  const out = vectorArg(ctx, 0).map((s) => {
+    const value = srcs.map((n) => s.labels[n] ?? "").join(sep);
+    const labels: Record<string, string> = { ...s.labels };
+    if (value === "") delete labels[dst];
+    else labels[dst] = value;
+    return { labels, value: s.value, ts: ctx.t };
+  });
+  return vec(out);
+}
+
+interface Bucket {
+  upper: number;
+  count: number;
+}
+
+/** Quantile over classic cumulative buckets, as Prometheus's bucketQuantile. */
+export function bucketQuantile(q: number, input: readonly Bucket[]): number {
+  if (Number.isNaN(q)) return NaN;
+  if (q < 0) return -Infinity;
+  if (q > 1) return Infinity;
+  const sorted = [...input].sort((a, b) => a.upper - b.upper);
+  const last = sorted[sorted.length - 1];
+  if (!last || last.upper !== Infinity) return NaN;
+  // Coalesce buckets with the same upper bound.
+  const buckets: Bucket[] = [];
+  for (const b of sorted) {
+    const prev = buckets[buckets.length - 1];
+    if (prev && prev.upper === b.upper) prev.count += b.count;
+    else buckets.push({ upper: b.upper, count: b.count });
+  }
+  // Force monotonicity and ignore tiny floating-point deltas.
+  for (let i = 1; i < buckets.length; i++) {
+    const prev = buckets[i - 1];
+    const cur = buckets[i];
+    if (!prev || !cur) continue;
+    if (cur.count < prev.count) cur.count = prev.count;
+    else if (cur.count !== prev.count && Math.abs(cur.count - prev.count) <= 1e-12 * Math.max(Math.abs(cur.count), Math.abs(prev.count))) {
+      cur.count = prev.count;
+    }
+  }
+  if (buckets.length < 2) return NaN;
+  const observations = buckets[buckets.length - 1]?.count ?? 0;
+  if (observations === 0 || Number.isNaN(observations)) return NaN;
+  let rank = q * observations;
+  let b = buckets.findIndex((x) => x.count >= rank);
+  if (b < 0) b = buckets.length - 1;
+  if (b === buckets.length - 1) return buckets[buckets.length - 2]?.upper ?? NaN;
+  const bucket = buckets[b];
+  if (!bucket) return NaN;
+  if (b === 0 && bucket.upper <= 0) return bucket.upper;
+  let bucketStart = 0;
+  const bucketEnd = bucket.upper;
+  let count = bucket.count;
+  if (b > 0) {
+    const prev = buckets[b - 1];
+    bucketStart = prev?.upper ?? 0;
+    count -= prev?.count ?? 0;
+    rank -= prev?.count ?? 0;
+  }
+  return bucketStart + (bucketEnd - bucketStart) * (rank / count);
+}
+
+function parseLe(text: string): number | undefined {
+  const t = text.trim().toLowerCase();
+  if (t === "+inf" || t === "inf") return Infinity;
+  if (t === "-inf") return -Infinity;
+  if (t === "nan") return NaN;
+  if (t === "" || !/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(t)) return undefined;
+  return Number(t);
+}
+
+function histogramQuantile(ctx: FunctionContext): VectorValue {
+  const q = scalarArg(ctx, 0);
+  const groups = new Map<string, { labels: Labels; buckets: Bucket[]; les: Set<string> }>();
+  for (const s of vectorArg(ctx, 1)) {
+    const leText = s.labels.le;
+    if (leText === undefined) continue;
+    const upper = parseLe(leText);
+    if (upper === undefined) continue;
+    const { le: _le, ...rest } = dropName(s.labels);
+    const key = labelsKey(rest);
+    let g = groups.get(key);
+    if (!g) {
+      g = { labels: rest, buckets: [], les: new Set() };
+      groups.set(key, g);
+    }
+    // The same `le` text twice in a group means two series became identical once the name was dropped.
+    if (g.les.has(leText)) throw new PromQLError("execution", "vector cannot contain metrics with the same labelset");
+    g.les.add(leText);
+    g.buckets.push({ upper, count: s.value });
+  }
+  return vec([...groups.values()].map((g) => ({ labels: g.labels, value: bucketQuantile(q, g.buckets), ts: ctx.t })));
+}
+
+function sortVector(ctx: FunctionContext, desc: boolean): VectorValue {
+  const samples = [...vectorArg(ctx, 0)];
+  samples.sort((a, b) => {
+    if (Number.isNaN(a.value)) return Number.isNaN(b.value) ? 0 : 1;
+    if (Number.isNaN(b.value)) return -1;
+    return desc ? b.value - a.value : a.value - b.value;
+  });
+  return vec(samples);
+}
+
+function sortByLabel(ctx: FunctionContext, desc: boolean): VectorValue {
+  const names: string[] = [];
+  for (let i = 1; i < ctx.expr.args.length; i++) names.push(stringArg(ctx, i));
+  const collator = new Intl.Collator("en", { numeric: true });
+  const samples = [...vectorArg(ctx, 0)].sort((a, b) => {
+    for (const n of names) {
+      const c = collator.compare(a.labels[n] ?? "", b.labels[n] ?? "");
+      if (c !== 0) return desc ? -c : c;
+    }
+    const c = compareLabels(a.labels, b.labels);
+    return desc ? -c : c;
+  });
+  return vec(samples);
+}
+
+export function callFunction(ctx: FunctionContext): Value {
+  const name = ctx.expr.func;
+  const t = ctx.t;
+  const math = MATH[name];
+  if (math) return mapVector(ctx, math);
+  const range = RANGE_FUNCTIONS[name];
+  if (range) return rangeFunction(ctx, name, range);
+  const date = DATE[name];
+  if (date) {
+    const input: readonly Sample[] =
+      ctx.expr.args.length === 0 ? [{ labels: {}, value: t / 1000, ts: t }] : vectorArg(ctx, 0);
+    return vec(
+      input.map((s) => ({
+        labels: dropName(s.labels),
+        value: Number.isFinite(s.value) ? date(new Date(Math.floor(s.value) * 1000)) : NaN,
+        ts: t,
+      })),
+    );
+  }
+  switch (name) {
+    case "time":
+      return { type: "scalar", value: t / 1000 };
+    case "pi":
+      return { type: "scalar", value: Math.PI };
+    case "vector":
+      return vec([{ labels: {}, value: scalarArg(ctx, 0), ts: t }]);
+    case "scalar": {
+      const v = vectorArg(ctx, 0);
+      return { type: "scalar", value: v.length === 1 ? (v[0]?.value ?? NaN) : NaN };
+    }
+    case "timestamp":
+      return vec(vectorArg(ctx, 0).map((s) => ({ labels: dropName(s.labels), value: s.ts / 1000, ts: t })));
+    case "absent": {
+      const v = vectorArg(ctx, 0);
+      if (v.length > 0) return vec([]);
+      return vec([{ labels: absentLabels(ctx.expr.args[0]), value: 1, ts: t }]);
+    }
+    case "absent_over_time": {
+      const input = ctx.rangeArg(0);
+      if (input.series.some((s) => s.vs.length > 0)) return vec([]);
+      return vec([{ labels: absentLabels(ctx.expr.args[0]), value: 1, ts: t }]);
+    }
+    case "clamp": {
+      const min = scalarArg(ctx, 1);
+      const max = scalarArg(ctx, 2);
+      if (max < min) return vec([]);
+      return mapVector(ctx, (v) => Math.max(min, Math.min(max, v)));
+    }
+    case "clamp_min": {
+      const min = scalarArg(ctx, 1);
+      return mapVector(ctx, (v) => Math.max(min, v));
+    }
+    case "clamp_max": {
+      const max = scalarArg(ctx, 1);
+      return mapVector(ctx, (v) => Math.min(max, v));
+    }
+    case "round": {
+      const toNearest = ctx.expr.args.length > 1 ? scalarArg(ctx, 1) : 1;
+      const inverse = 1 / toNearest;
+      return mapVector(ctx, (v) => Math.floor(v * inverse + 0.5) / inverse);
+    }
+    case "histogram_quantile":
+      return histogramQuantile(ctx);
+    case "histogram_count":
+    case "histogram_sum":
+    case "histogram_avg":
+    case "histogram_stddev":
+    case "histogram_stdvar":
+    case "histogram_fraction":
+      // Only native histograms carry these; float samples produce nothing.
+      for (let i = 0; i < ctx.expr.args.length; i++) ctx.evalArg(i);
+      return vec([]);
+    case "label_replace":
+      return labelReplace(ctx);
+    case "label_join":
+      return labelJoin(ctx);
+    case "sort":
+      return sortVector(ctx, false);
+    case "sort_desc":
+      return sortVector(ctx, true);
+    case "sort_by_label":
+      return sortByLabel(ctx, false);
+    case "sort_by_label_desc":
+      return sortByLabel(ctx, true);
+    default:
+      throw new PromQLError("execution", `function "${name}" is not supported`);
+  }
+}

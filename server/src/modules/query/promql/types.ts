@@ -1,0 +1,65 @@
+/** Values, series and the storage port of the PromQL engine. */
+import type { Matcher } from "#server/modules/query/promql/ast.ts";
+
+/** A label set including `__name__`; plain readonly record. */
+export type Labels = Readonly<Record<string, string>>;
+
+/**
+ * One series as returned by a `SeriesSource`: times in ms, sorted ascending, same length as values.
+ * Use a Float64Array for values: plain arrays canonicalise NaN payloads and lose staleness markers.
+ */
+export interface SourceSeries {
+  readonly labels: Labels;
+  readonly timestamps: ArrayLike<number>;
+  readonly values: ArrayLike<number>;
+}
+
+/**
+ * Where the engine reads samples from. `select` returns every series matching all matchers, with
+ * at least the samples in [mint, maxt] (ms, inclusive); extra samples outside are ignored.
+ */
+export interface SeriesSource {
+  select(matchers: readonly Matcher[], mint: number, maxt: number): ReadonlyArray<SourceSeries>;
+}
+
+export interface Sample {
+  readonly labels: Labels;
+  readonly value: number;
+  /** Sample timestamp in ms (the evaluation time for computed samples). */
+  readonly ts: number;
+}
+
+export interface Point {
+  readonly t: number;
+  readonly v: number;
+}
+
+export interface Series {
+  readonly labels: Labels;
+  readonly points: readonly Point[];
+}
+
+export type ScalarValue = { readonly type: "scalar"; readonly value: number };
+export type StringValue = { readonly type: "string"; readonly value: string };
+export type VectorValue = { readonly type: "vector"; readonly samples: readonly Sample[] };
+export type MatrixValue = { readonly type: "matrix"; readonly series: readonly Series[] };
+
+/** A query result: scalar, string, vector (labels + value at the time) or matrix. */
+export type Value = ScalarValue | StringValue | VectorValue | MatrixValue;
+
+/** The Prometheus staleness marker: a NaN with bits 0x7ff0000000000002. */
+export const STALE_NAN: number = (() => {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setUint32(0, 0x7ff00000);
+  view.setUint32(4, 0x00000002);
+  return view.getFloat64(0);
+})();
+
+const scratch = new DataView(new ArrayBuffer(8));
+
+/** True when a value is the staleness marker (not any other NaN). */
+export function isStaleNaN(value: number): boolean {
+  if (!Number.isNaN(value)) return false;
+  scratch.setFloat64(0, value);
+  return scratch.getUint32(0) === 0x7ff00000 && scratch.getUint32(4) === 0x00000002;
+}
