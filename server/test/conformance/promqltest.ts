@@ -25,6 +25,15 @@ export interface EvalOutcome {
   /** Excluded from the target set (native histograms or experimental features), with the reason. */
   readonly excluded: string | undefined;
   readonly message: string | undefined;
+  /** Whether warn/info expectations held (undefined when the eval has none); reported separately. */
+  readonly annotationsOk: boolean | undefined;
+  readonly annotationMessage: string | undefined;
+}
+
+interface AnnotationExpectation {
+  readonly kind: "warn" | "info" | "no_warn" | "no_info";
+  readonly exact?: string;
+  readonly regex?: RegExp;
 }
 
 export interface FileOutcome {
@@ -56,6 +65,7 @@ interface EvalCommand {
   readonly series: ExpectedSeries[];
   usesNative: boolean;
   rawLines: string[];
+  annotations: AnnotationExpectation[];
 }
 
 const EXPERIMENTAL_FUNCTIONS = [
@@ -450,6 +460,7 @@ function parseEval(line: string, lineNo: number): EvalCommand {
     series: [],
     usesNative: false,
     rawLines: [],
+    annotations: [],
   };
   const inst = /^(eval(?:_fail|_ordered|_warn|_info)?)\s+instant\s+at\s+(\S+)\s+(.*)$/i.exec(line);
   if (inst) {
@@ -492,7 +503,7 @@ function addExpectation(cmd: EvalCommand, l: string): void {
       cmd.expectFail = true;
       const msg = /^msg\s*:\s?(.*)$/.exec(rest);
       const re = /^regex\s*:\s?(.*)$/.exec(rest);
-      if (msg) cmd.failMessage = { exact: (msg[1] ?? "").trim() };
+      if (msg) cmd.failMessage = { exact: (msg[1] ?? "").trim().replace(/^"(.*)"$/, "$1") };
       else if (re) cmd.failMessage = { regex: new RegExp((re[1] ?? "").trim()) };
     } else if (what === "ordered") cmd.ordered = true;
     else if (what === "string") {
@@ -501,7 +512,13 @@ function addExpectation(cmd: EvalCommand, l: string): void {
       const m = /^vector\s+from\s+(\S+)\s+to\s+(\S+)\s+step\s+(\S+)$/.exec(rest);
       if (m) cmd.rangeVector = { start: parseTestTime(m[1] ?? "0"), end: parseTestTime(m[2] ?? "0"), step: parseTestTime(m[3] ?? "1") };
     }
-    // warn / info / no_warn / no_info: annotations are not compared.
+    if (what === "warn" || what === "info" || what === "no_warn" || what === "no_info") {
+      const msg = /^msg\s*:\s?(.*)$/.exec(rest);
+      const re = /^regex\s*:\s?(.*)$/.exec(rest);
+      cmd.annotations.push(
+        msg ? { kind: what, exact: (msg[1] ?? "").trim() } : re ? { kind: what, regex: new RegExp((re[1] ?? "").trim()) } : { kind: what },
+      );
+    }
     return;
   }
   if (l.includes("{{")) {
@@ -517,13 +534,24 @@ function addExpectation(cmd: EvalCommand, l: string): void {
 }
 
 function runEval(cmd: EvalCommand, source: ReturnType<typeof createMemorySource>, options: EngineOptions, excluded: string | undefined): EvalOutcome {
-  const done = (passed: boolean, message?: string): EvalOutcome => ({ line: cmd.line, command: cmd.text, passed, excluded, message });
+  const annotations = { warnings: [] as string[], infos: [] as string[] };
+  const state: { annotationMessage: string | undefined } = { annotationMessage: undefined };
+  const done = (passed: boolean, message?: string): EvalOutcome => ({
+    line: cmd.line,
+    command: cmd.text,
+    passed,
+    excluded,
+    message,
+    annotationsOk: cmd.annotations.length === 0 || cmd.expectFail ? undefined : state.annotationMessage === undefined,
+    annotationMessage: state.annotationMessage,
+  });
   let result: Value;
+  const evalOptions: EngineOptions = { ...options, annotations };
   try {
     result =
       cmd.kind === "instant"
-        ? evaluateInstant(source, { query: cmd.query, time: cmd.at }, options)
-        : evaluateRange(source, { query: cmd.query, start: cmd.start, end: cmd.end, step: cmd.step }, options);
+        ? evaluateInstant(source, { query: cmd.query, time: cmd.at }, evalOptions)
+        : evaluateRange(source, { query: cmd.query, start: cmd.start, end: cmd.end, step: cmd.step }, evalOptions);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (!cmd.expectFail) return done(false, `unexpected error: ${message}`);
@@ -536,10 +564,108 @@ function runEval(cmd: EvalCommand, source: ReturnType<typeof createMemorySource>
     return done(true);
   }
   if (cmd.expectFail) return done(false, "expected an error");
+  state.annotationMessage = checkAnnotations(cmd.annotations, annotations);
   const mismatch = compare(cmd, result);
   if (mismatch !== undefined) return done(false, mismatch);
   const rangeMismatch = cmd.kind === "instant" ? checkAsRangeQuery(cmd, result, source, options) : undefined;
-  return rangeMismatch === undefined ? done(true) : done(false, `as a range query: ${rangeMismatch}`);
+  if (rangeMismatch !== undefined) return done(false, `as a range query: ${rangeMismatch}`);
+  const atMismatch = cmd.kind === "instant" ? checkWithAtModifier(cmd, result, source, options) : undefined;
+  return atMismatch === undefined ? done(true) : done(false, `with @ added: ${atMismatch}`);
+}
+
+const AT_UNSAFE_FUNCTIONS: ReadonlySet<string> = new Set([
+  "days_in_month", "day_of_month", "day_of_week", "day_of_year", "hour", "minute", "month", "year", "predict_linear", "time", "timestamp",
+]);
+
+/** Sets `@ t` on every selector and subquery that has none (not inside subqueries); undefined if unsafe. */
+function withAt(e: Expr, ms: number): Expr | undefined {
+  const at = { kind: "time" as const, ms };
+  switch (e.type) {
+    case "number":
+    case "string":
+      return e;
+    case "vectorSelector":
+      return e.at ? e : { ...e, at };
+    case "matrixSelector":
+      return e.selector.at ? e : { ...e, selector: { ...e.selector, at } };
+    case "subquery":
+      return e.at ? e : { ...e, at };
+    case "paren":
+    case "unary": {
+      const inner = withAt(e.expr, ms);
+      return inner && { ...e, expr: inner };
+    }
+    case "binary": {
+      const lhs = withAt(e.lhs, ms);
+      const rhs = withAt(e.rhs, ms);
+      return lhs && rhs && { ...e, lhs, rhs };
+    }
+    case "aggregate": {
+      const inner = withAt(e.expr, ms);
+      const param = e.param && withAt(e.param, ms);
+      return inner && { ...e, expr: inner, param };
+    }
+    case "call": {
+      if (AT_UNSAFE_FUNCTIONS.has(e.func)) return undefined;
+      const args: Expr[] = [];
+      for (const a of e.args) {
+        const x = withAt(a, ms);
+        if (!x) return undefined;
+        args.push(x);
+      }
+      return { ...e, args };
+    }
+  }
+}
+
+/**
+ * Like Prometheus's harness: with `@ <t>` on every selector, evaluating at other times must give the
+ * instant result at t (same labels and values).
+ */
+function checkWithAtModifier(cmd: EvalCommand, instant: Value, source: ReturnType<typeof createMemorySource>, options: EngineOptions): string | undefined {
+  if (instant.type !== "vector" && instant.type !== "scalar") return undefined;
+  if (/\b(start|end|range|step)\(\)/.test(cmd.query)) return undefined;
+  let expr: Expr | undefined;
+  try {
+    expr = withAt(parsePromQL(cmd.query, { experimental: true }), cmd.at);
+  } catch {
+    return undefined;
+  }
+  if (!expr) return undefined;
+  const ts = cmd.at;
+  const times = ts === 0 ? [-1000, 0, 1000] : [-10 * ts, 0, Math.trunc(ts / 5), ts, 10 * ts];
+  const expected = new Map(
+    (instant.type === "scalar" ? [{ labels: {}, value: instant.value }] : instant.samples).map((x) => [key(x.labels), x.value]),
+  );
+  for (const t of times) {
+    let v: Value;
+    try {
+      v = evaluateInstant(source, { query: expr, time: t }, options);
+    } catch (err) {
+      return `at ${t / 1000}s: error ${(err as Error).message}`;
+    }
+    const got = v.type === "scalar" ? [{ labels: {}, value: v.value }] : v.type === "vector" ? v.samples : [];
+    if (got.length !== expected.size) return `at ${t / 1000}s: expected ${expected.size} samples, got ${got.length}`;
+    for (const g of got) {
+      const want = expected.get(key(g.labels));
+      if (want === undefined || !almostEqual(g.value, want)) return `at ${t / 1000}s: ${show(g.labels)} expected ${want}, got ${g.value}`;
+    }
+  }
+  return undefined;
+}
+
+function checkAnnotations(expected: readonly AnnotationExpectation[], got: { warnings: string[]; infos: string[] }): string | undefined {
+  for (const e of expected) {
+    const list = e.kind === "warn" || e.kind === "no_warn" ? got.warnings : got.infos;
+    if (e.kind === "no_warn" || e.kind === "no_info") {
+      if (list.length > 0) return `expected no ${e.kind.slice(3)}, got ${JSON.stringify(list)}`;
+      continue;
+    }
+    if (list.length === 0) return `expected a ${e.kind} annotation`;
+    if (e.exact !== undefined && !list.includes(e.exact)) return `expected ${e.kind} ${JSON.stringify(e.exact)}, got ${JSON.stringify(list)}`;
+    if (e.regex && !list.some((m) => e.regex?.test(m))) return `no ${e.kind} matches ${String(e.regex)}: ${JSON.stringify(list)}`;
+  }
+  return undefined;
 }
 
 /**

@@ -1,13 +1,14 @@
-import type { Matcher, SeriesSource, SourceSeries, Selection } from "#server/modules/query/promql/index.ts";
-import { PromQLError, TOO_MANY_SAMPLES } from "#server/modules/query/promql/index.ts";
+import {
+  PromQLError,
+  TOO_MANY_SAMPLES,
+  createPrefetchedSource,
+  matchersKey,
+  type Matcher,
+  type PrefetchedSelection,
+  type Selection,
+  type SeriesSource,
+} from "#server/modules/query/promql/index.ts";
 import type { MetricStore } from "#server/modules/metric-store/index.ts";
-
-function matchersKey(matchers: readonly Matcher[]): string {
-  return matchers
-    .map((m) => `${m.name}\u0000${m.type}\u0000${m.value}`)
-    .sort()
-    .join("\u0001");
-}
 
 /**
  * Reads every selection a query will make from the store up front (one read per distinct
@@ -29,19 +30,14 @@ export async function prefetchSource(
     else ranges.set(key, { matchers: range.matchers, mint: Math.min(range.mint, selection.mint), maxt: Math.max(range.maxt, selection.maxt) });
   }
 
-  const fetched = new Map<string, SourceSeries[]>();
+  const fetched: PrefetchedSelection[] = [];
   let samples = 0;
-  for (const [key, range] of ranges) {
+  for (const range of ranges.values()) {
     const series = await store.select(userId, [...range.matchers], range.mint, range.maxt);
     for (const s of series) samples += s.timestamps.length;
     if (samples > limits.maxSamples) throw new PromQLError("too_many_samples", TOO_MANY_SAMPLES);
     if (limits.now() > limits.deadline) throw new PromQLError("timeout", "query timed out in query execution");
-    fetched.set(key, series);
+    fetched.push({ matchers: range.matchers, series });
   }
-
-  return {
-    select(matchers) {
-      return fetched.get(matchersKey(matchers)) ?? [];
-    },
-  };
+  return createPrefetchedSource(fetched);
 }

@@ -2,7 +2,7 @@
 import type { AggregateExpr } from "#server/modules/query/promql/ast.ts";
 import { PromQLError } from "#server/modules/query/promql/errors.ts";
 import { labelsKey, METRIC_NAME } from "#server/modules/query/promql/labels.ts";
-import { formatFloat, kahanSum, mean, quantile, variance } from "#server/modules/query/promql/math.rules.ts";
+import { formatFloat, formatGo, kahanSum, mean, quantile, variance } from "#server/modules/query/promql/math.rules.ts";
 import type { Labels, Sample, Value, VectorValue } from "#server/modules/query/promql/types.ts";
 
 function groupLabels(labels: Labels, grouping: readonly string[], without: boolean): Labels {
@@ -48,7 +48,13 @@ export function isValidLabelName(name: string): boolean {
   return name !== "" && !name.includes("\uFFFD") && name.isWellFormed();
 }
 
-export function aggregate(expr: AggregateExpr, input: readonly Sample[], param: Value | undefined, t: number): VectorValue {
+export function aggregate(
+  expr: AggregateExpr,
+  input: readonly Sample[],
+  param: Value | undefined,
+  t: number,
+  annotate?: (kind: "warning" | "info", message: string, pos: number) => void,
+): VectorValue {
   const { op, grouping, without } = expr;
   switch (op) {
     case "topk":
@@ -99,6 +105,9 @@ export function aggregate(expr: AggregateExpr, input: readonly Sample[], param: 
       break;
   }
   const q = op === "quantile" ? scalarParam(param) : 0;
+  if (op === "quantile" && !(q >= 0 && q <= 1)) {
+    annotate?.("warning", `quantile value should be between 0 and 1, got ${formatGo(q)}`, expr.param?.pos ?? expr.pos);
+  }
   const out: Sample[] = [];
   for (const g of groupSamples(input, grouping, without)) {
     const values = g.samples.map((s) => s.value);

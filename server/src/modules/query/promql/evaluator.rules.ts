@@ -18,7 +18,7 @@ import { PromQLError, TOO_MANY_POINTS, TOO_MANY_SAMPLES } from "#server/modules/
 import { callFunction, type FunctionContext, type RangeInput, type RangeSeries } from "#server/modules/query/promql/functions.rules.ts";
 import { aggregate } from "#server/modules/query/promql/aggregate.rules.ts";
 import { binaryOp } from "#server/modules/query/promql/binary.rules.ts";
-import { compareLabels, dropName, formatLabels, labelsKey } from "#server/modules/query/promql/labels.ts";
+import { compareLabels, dropName, labelsKey } from "#server/modules/query/promql/labels.ts";
 import { compileRegex, parsePromQL, typeOf, type ParseOptions } from "#server/modules/query/promql/parser.ts";
 import {
   isStaleNaN,
@@ -45,7 +45,17 @@ export interface EngineOptions {
   readonly now?: () => number;
   /** Allow experimental functions. */
   readonly experimental?: boolean;
+  /** Receives Prometheus-style annotations ("PromQL warning: …", "PromQL info: …"), deduplicated. */
+  readonly annotations?: Annotations;
 }
+
+/** Collector for the `warnings` and `infos` of a query response. */
+export interface Annotations {
+  readonly warnings: string[];
+  readonly infos: string[];
+}
+
+export type Annotate = (kind: "warning" | "info", message: string, pos: number) => void;
 
 export interface Selection {
   readonly matchers: readonly Matcher[];
@@ -69,7 +79,6 @@ interface Window {
  */
 export function planSelections(expr: Expr, start: number, end: number, options: EngineOptions = {}): Selection[] {
   const lookback = options.lookbackDelta ?? DEFAULT_LOOKBACK;
-  const subStep = options.defaultSubqueryStep ?? DEFAULT_SUBQUERY_STEP;
   const out: Selection[] = [];
   const resolveAt = (at: AtModifier | undefined, w: Window): Window => {
     if (!at) return w;
@@ -90,7 +99,6 @@ export function planSelections(expr: Expr, start: number, end: number, options: 
       }
       case "subquery": {
         const r = resolveAt(e.at, w);
-        void subStep;
         walk(e.expr, { start: r.start - e.offset - e.range, end: r.end - e.offset });
         return;
       }
@@ -150,6 +158,11 @@ export class Evaluator {
   private readonly subqueryCache = new Map<SubqueryExpr, Map<number, VectorValue>>();
   private checks = 0;
   private currentSamples = 0;
+  private readonly annotations: Annotations | undefined;
+  private readonly seenAnnotations = new Set<string>();
+  /** Query text, when known, to print annotation positions as line:column. */
+  queryText: string | undefined;
+  isRangeQuery = false;
 
   constructor(source: SeriesSource, expr: Expr, start: number, end: number, options: EngineOptions) {
     this.source = source;
@@ -160,6 +173,7 @@ export class Evaluator {
     this.now = options.now ?? Date.now;
     this.queryStart = start;
     this.queryEnd = end;
+    this.annotations = options.annotations;
     this.plan = new Map();
     for (const s of planSelections(expr, start, end, options)) {
       const prev = this.plan.get(s.matchers);
@@ -169,6 +183,21 @@ export class Evaluator {
       );
     }
   }
+
+  readonly annotate: Annotate = (kind, message, pos) => {
+    if (!this.annotations) return;
+    let line = 1;
+    let col = pos + 1;
+    if (this.queryText !== undefined) {
+      const before = this.queryText.slice(0, pos);
+      line = before.split("\n").length;
+      col = pos - before.lastIndexOf("\n");
+    }
+    const text = `PromQL ${kind}: ${message} (${line}:${col})`;
+    if (this.seenAnnotations.has(text)) return;
+    this.seenAnnotations.add(text);
+    (kind === "warning" ? this.annotations.warnings : this.annotations.infos).push(text);
+  };
 
   checkDeadline(): void {
     if (this.deadline === undefined) return;
@@ -373,13 +402,15 @@ export class Evaluator {
     const param = expr.param ? this.eval(expr.param, t) : undefined;
     const input = this.eval(expr.expr, t);
     if (input.type !== "vector") throw new PromQLError("execution", "aggregation over non-vector");
-    return aggregate(expr, input.samples, param, t);
+    return aggregate(expr, input.samples, param, t, this.annotate);
   }
 
   private call(expr: Call, t: number): Value {
     const ctx: FunctionContext = {
       t,
       expr,
+      isRangeQuery: this.isRangeQuery,
+      annotate: this.annotate,
       evalArg: (i) => {
         const arg = expr.args[i];
         if (!arg) throw new PromQLError("execution", `missing argument ${i} to ${expr.func}`);
@@ -456,6 +487,7 @@ function toExpr(query: string | Expr, options: ParseOptions): Expr {
 export function evaluateInstant(source: SeriesSource, q: InstantQuery, options: EngineOptions = {}): Value {
   const expr = toExpr(q.query, options);
   const ev = new Evaluator(source, expr, q.time, q.time, options);
+  if (typeof q.query === "string") ev.queryText = q.query;
   const v = ev.eval(expr, q.time);
   if (v.type === "vector") {
     return { type: "vector", samples: v.samples.map((s) => ({ labels: s.labels, value: s.value, ts: q.time })) };
@@ -478,6 +510,8 @@ export function evaluateRange(source: SeriesSource, q: RangeQuery, options: Engi
   }
   const maxSamples = options.maxSamples ?? 50_000_000;
   const ev = new Evaluator(source, expr, q.start, q.end, options);
+  if (typeof q.query === "string") ev.queryText = q.query;
+  ev.isRangeQuery = true;
   const bySeries = new Map<string, { labels: Labels; points: Point[] }>();
   let total = 0;
   for (let ts = q.start; ts <= q.end; ts += q.step) {
@@ -501,4 +535,3 @@ export function evaluateRange(source: SeriesSource, q: RangeQuery, options: Engi
   return { type: "matrix", series };
 }
 
-export { formatLabels };

@@ -4,6 +4,7 @@ import { PromQLError } from "#server/modules/query/promql/errors.ts";
 import { evaluateInstant, evaluateRange, planSelections } from "#server/modules/query/promql/evaluator.rules.ts";
 import { createMemorySource, type MemorySource } from "#server/modules/query/promql/memory-source.ts";
 import { parsePromQL } from "#server/modules/query/promql/parser.ts";
+import { createPrefetchedSource } from "#server/modules/query/promql/prefetched-source.ts";
 import { STALE_NAN, type Labels, type Value } from "#server/modules/query/promql/types.ts";
 
 const s = (seconds: number): number => seconds * 1000;
@@ -187,5 +188,37 @@ describe("planSelections", () => {
         ["c", s(1000 - 600 - 300) + 1, s(2000)],
       ],
     );
+  });
+});
+
+describe("createPrefetchedSource", () => {
+  it("evaluates over selections fetched ahead from a plan", () => {
+    const expr = parsePromQL('sum(rate(x{job="a"}[1m]))');
+    const plan = planSelections(expr, s(60), s(60));
+    const store = source([[{ __name__: "x", job: "a" }, [[0, 0], [30, 30], [60, 60]]]]);
+    const prefetched = createPrefetchedSource(plan.map((p) => ({ matchers: p.matchers, series: store.select(p.matchers, p.mint, p.maxt) })));
+    assert.deepEqual(vector(evaluateInstant(prefetched, { query: expr, time: s(60) })), [[{}, 1]]);
+  });
+});
+
+describe("annotations", () => {
+  it("reports Prometheus's info and warning annotations with positions", () => {
+    const src = source([
+      [{ __name__: "gauge" }, [[0, 1], [60, 2]]],
+      [{ __name__: "h_bucket", le: "1" }, [[0, 5]]],
+      [{ __name__: "h_bucket", le: "+Inf" }, [[0, 3]]],
+    ]);
+    const annotations = { warnings: [] as string[], infos: [] as string[] };
+    evaluateInstant(src, { query: "rate(gauge[2m])", time: s(60) }, { annotations });
+    assert.deepEqual(annotations.infos, [
+      'PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: "gauge" (1:6)',
+    ]);
+    evaluateInstant(src, { query: "quantile(2, gauge)", time: s(60) }, { annotations });
+    assert.deepEqual(annotations.warnings, ["PromQL warning: quantile value should be between 0 and 1, got 2 (1:10)"]);
+    evaluateInstant(src, { query: "histogram_quantile(0.5, h_bucket)", time: s(0) }, { annotations });
+    assert.match(annotations.infos[1] ?? "", /^PromQL info: input to histogram_quantile needed to be fixed for monotonicity .* \(1:25\)$/);
+    const range = { warnings: [] as string[], infos: [] as string[] };
+    evaluateRange(src, { query: "sort(gauge)", start: 0, end: s(60), step: s(60) }, { annotations: range });
+    assert.deepEqual(range.warnings, ["PromQL warning: sort is ineffective for range queries since results are always ordered by labels (1:1)"]);
   });
 });

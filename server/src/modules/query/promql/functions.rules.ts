@@ -2,7 +2,7 @@
 import type { Call, Expr, Matcher } from "#server/modules/query/promql/ast.ts";
 import { PromQLError } from "#server/modules/query/promql/errors.ts";
 import { compareLabels, dropName, labelsKey, METRIC_NAME } from "#server/modules/query/promql/labels.ts";
-import { kahanInc, mean, quantile, variance } from "#server/modules/query/promql/math.rules.ts";
+import { formatGo, kahanInc, mean, quantile, variance } from "#server/modules/query/promql/math.rules.ts";
 import { compileRegex } from "#server/modules/query/promql/parser.ts";
 import { isValidLabelName } from "#server/modules/query/promql/aggregate.rules.ts";
 import type { Labels, Sample, Value, VectorValue } from "#server/modules/query/promql/types.ts";
@@ -19,6 +19,8 @@ export interface FunctionContext {
   /** Evaluation time (ms). */
   readonly t: number;
   readonly expr: Call;
+  readonly isRangeQuery: boolean;
+  annotate(kind: "warning" | "info", message: string, pos: number): void;
   evalArg(index: number): Value;
   rangeArg(index: number): RangeInput;
 }
@@ -229,7 +231,7 @@ const RANGE_FUNCTIONS: Readonly<Record<string, RangeFn>> = {
     }
     return n;
   },
-  avg_over_time: (w) => mean(values(w)),
+  avg_over_time: (w) => mean(w.vs),
   sum_over_time: (w) => {
     let sum = 0;
     let c = 0;
@@ -242,8 +244,8 @@ const RANGE_FUNCTIONS: Readonly<Record<string, RangeFn>> = {
   last_over_time: (w) => at(w.vs, w.vs.length - 1),
   first_over_time: (w) => at(w.vs, 0),
   present_over_time: () => 1,
-  stddev_over_time: (w) => Math.sqrt(variance(values(w))),
-  stdvar_over_time: (w) => variance(values(w)),
+  stddev_over_time: (w) => Math.sqrt(variance(w.vs)),
+  stdvar_over_time: (w) => variance(w.vs),
   quantile_over_time: (w, _input, ctx) => quantile(scalarArg(ctx, 0), values(w)),
   mad_over_time: (w) => {
     const vs = values(w);
@@ -285,13 +287,25 @@ function rangeFunction(ctx: FunctionContext, name: string, fn: RangeFn): VectorV
   const argIndex = name === "quantile_over_time" ? 1 : 0;
   const input = ctx.rangeArg(argIndex);
   const out: Sample[] = [];
+  const counterCheck = name === "rate" || name === "increase";
+  if (name === "quantile_over_time" && input.series.length > 0) {
+    const q = scalarArg(ctx, 0);
+    if (!(q >= 0 && q <= 1)) ctx.annotate("warning", `quantile value should be between 0 and 1, got ${formatGo(q)}`, ctx.expr.args[0]?.pos ?? ctx.expr.pos);
+  }
   for (const s of input.series) {
     if (s.vs.length === 0) continue;
+    const metric = s.labels[METRIC_NAME];
+    if (counterCheck && metric !== undefined && !/_(total|sum|count|bucket)$/.test(metric)) {
+      ctx.annotate(
+        "info",
+        `metric might not be a counter, name does not end in _total/_sum/_count/_bucket: ${JSON.stringify(metric)}`,
+        ctx.expr.args[0]?.pos ?? ctx.expr.pos,
+      );
+    }
     const v = fn(s, input, ctx);
     if (v === undefined) continue;
     out.push({ labels: KEEP_NAME.has(name) ? s.labels : dropName(s.labels), value: v, ts: ctx.t });
   }
-  if (name === "quantile_over_time" && input.series.length > 0) scalarArg(ctx, 0);
   return vec(out);
 }
 
@@ -410,7 +424,7 @@ interface Bucket {
 }
 
 /** Quantile over classic cumulative buckets, as Prometheus's bucketQuantile. */
-export function bucketQuantile(q: number, input: readonly Bucket[]): number {
+export function bucketQuantile(q: number, input: readonly Bucket[], fixed: { monotonic: boolean } = { monotonic: false }): number {
   if (Number.isNaN(q)) return NaN;
   if (q < 0) return -Infinity;
   if (q > 1) return Infinity;
@@ -429,7 +443,10 @@ export function bucketQuantile(q: number, input: readonly Bucket[]): number {
     const prev = buckets[i - 1];
     const cur = buckets[i];
     if (!prev || !cur) continue;
-    if (cur.count < prev.count) cur.count = prev.count;
+    if (cur.count < prev.count) {
+      cur.count = prev.count;
+      fixed.monotonic = true;
+    }
     else if (cur.count !== prev.count && Math.abs(cur.count - prev.count) <= 1e-12 * Math.max(Math.abs(cur.count), Math.abs(prev.count))) {
       cur.count = prev.count;
     }
@@ -467,17 +484,25 @@ function parseLe(text: string): number | undefined {
 
 function histogramQuantile(ctx: FunctionContext): VectorValue {
   const q = scalarArg(ctx, 0);
-  const groups = new Map<string, { labels: Labels; buckets: Bucket[]; les: Set<string> }>();
+  const argPos = ctx.expr.args[1]?.pos ?? ctx.expr.pos;
+  if (!(q >= 0 && q <= 1)) ctx.annotate("warning", `quantile value should be between 0 and 1, got ${formatGo(q)}`, ctx.expr.args[0]?.pos ?? ctx.expr.pos);
+  const groups = new Map<string, { labels: Labels; buckets: Bucket[]; les: Set<string>; name: string }>();
   for (const s of vectorArg(ctx, 1)) {
     const leText = s.labels.le;
-    if (leText === undefined) continue;
-    const upper = parseLe(leText);
-    if (upper === undefined) continue;
+    const upper = leText === undefined ? undefined : parseLe(leText);
+    if (leText === undefined || upper === undefined) {
+      ctx.annotate(
+        "warning",
+        `bucket label "le" is missing or has a malformed value of ${JSON.stringify(leText ?? "")} for metric name ${JSON.stringify(s.labels[METRIC_NAME] ?? "")}`,
+        argPos,
+      );
+      continue;
+    }
     const { le: _le, ...rest } = dropName(s.labels);
     const key = labelsKey(rest);
     let g = groups.get(key);
     if (!g) {
-      g = { labels: rest, buckets: [], les: new Set() };
+      g = { labels: rest, buckets: [], les: new Set(), name: s.labels[METRIC_NAME] ?? "" };
       groups.set(key, g);
     }
     // The same `le` text twice in a group means two series became identical once the name was dropped.
@@ -485,7 +510,20 @@ function histogramQuantile(ctx: FunctionContext): VectorValue {
     g.les.add(leText);
     g.buckets.push({ upper, count: s.value });
   }
-  return vec([...groups.values()].map((g) => ({ labels: g.labels, value: bucketQuantile(q, g.buckets), ts: ctx.t })));
+  return vec(
+    [...groups.values()].map((g) => {
+      const fixed = { monotonic: false };
+      const value = bucketQuantile(q, g.buckets, fixed);
+      if (fixed.monotonic) {
+        ctx.annotate(
+          "info",
+          `input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name ${JSON.stringify(g.name)}`,
+          argPos,
+        );
+      }
+      return { labels: g.labels, value, ts: ctx.t };
+    }),
+  );
 }
 
 function sortVector(ctx: FunctionContext, desc: boolean): VectorValue {
@@ -590,9 +628,11 @@ export function callFunction(ctx: FunctionContext): Value {
     case "label_join":
       return labelJoin(ctx);
     case "sort":
-      return sortVector(ctx, false);
     case "sort_desc":
-      return sortVector(ctx, true);
+      if (ctx.isRangeQuery) {
+        ctx.annotate("warning", "sort is ineffective for range queries since results are always ordered by labels", ctx.expr.pos);
+      }
+      return sortVector(ctx, name === "sort_desc");
     case "sort_by_label":
       return sortByLabel(ctx, false);
     case "sort_by_label_desc":

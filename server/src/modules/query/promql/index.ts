@@ -8,10 +8,17 @@ export {
   evaluateInstant,
   evaluateRange,
   planSelections,
+  type Annotations,
   type EngineOptions,
   type InstantQuery,
   type RangeQuery,
   type Selection,
 } from "#server/modules/query/promql/evaluator.rules.ts";
-export { createMemorySource } from "#server/modules/query/promql/memory-source.ts";
+export { createMemorySource, type MemorySource } from "#server/modules/query/promql/memory-source.ts";
+export {
+  createPrefetchedSource,
+  matchersKey,
+  type PrefetchedSelection,
+} from "#server/modules/query/promql/prefetched-source.ts";
 export { formatLabels, labelsKey, compareLabels } from "#server/modules/query/promql/labels.ts";
+export { formatExpr, formatDuration, enforceMatchers } from "#server/modules/query/promql/format.ts";

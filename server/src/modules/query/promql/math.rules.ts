@@ -18,14 +18,15 @@ export function kahanSum(values: readonly number[]): number {
 }
 
 /** Mean like Prometheus's avg: Kahan sum, switching to an incremental mean on overflow. */
-export function mean(values: readonly number[]): number {
+export function mean(values: ArrayLike<number>): number {
   let sum = 0;
   let c = 0;
   let incremental = false;
   let m = 0;
   let mc = 0;
   let count = 0;
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] ?? NaN;
     count++;
     if (!incremental) {
       const [ns, nc] = kahanInc(v, sum, c);
@@ -57,13 +58,14 @@ export function mean(values: readonly number[]): number {
 }
 
 /** Population variance (Welford with Kahan compensation, as Prometheus's stdvar). */
-export function variance(values: readonly number[]): number {
+export function variance(values: ArrayLike<number>): number {
   let count = 0;
   let m = 0;
   let cm = 0;
   let aux = 0;
   let ca = 0;
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] ?? NaN;
     count++;
     const delta = v - (m + cm);
     [m, cm] = kahanInc(delta / count, m, cm);

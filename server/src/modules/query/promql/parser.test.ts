@@ -134,7 +134,11 @@ describe("parsePromQL", () => {
   it("reports syntax errors with a message and a position", () => {
     const e = parseError("sum(rate(foo[5m])");
     assert.equal(e.kind, "bad_data");
-    assert.match(e.message, /^parse error at char \d+: unexpected end of input$/);
+    assert.equal(e.message, "parse error at char 18: unclosed left parenthesis");
+    assert.equal(parseError("x +").message, "parse error at char 4: unexpected end of input");
+    assert.equal(parseError('foo{a="b"').message, "parse error at char 10: unexpected end of input inside braces");
+    assert.equal(parseError("sum by job (x)").message, 'parse error at char 8: unexpected identifier "job"');
+    assert.equal(parseError('"open').message, "parse error at char 1: unterminated quoted string");
     const u = parseError("foo(bar)");
     assert.equal(u.message, 'parse error at char 1: unknown function with name "foo"');
     assert.equal(u.position, 0);
@@ -162,6 +166,9 @@ describe("compileRegex", () => {
     assert.equal(compileRegex("(?i)prod.*").test("PRODUCTION"), true);
     assert.equal(compileRegex("((?i)pro).*").test("PROduction"), true);
     assert.equal(compileRegex("((?i)pro)D").test("PROd"), false);
-    assert.equal(compileRegex("a.c").test("a\nc"), false);
+    assert.equal(compileRegex("a.c").test("a\nc"), true);
+    assert.equal(compileRegex("[[:digit:]]+x").test("42x"), true);
+    assert.equal(compileRegex("[[:alpha:]_]+").test("a_b"), true);
+    assert.equal(compileRegex("[[:alpha:]]").test("1"), false);
   });
 });

@@ -204,6 +204,14 @@ export function translateRegex(pattern: string): string {
       continue;
     }
     if (inClass) {
+      const posix = /^\[:(\^?)(alnum|alpha|ascii|blank|cntrl|digit|graph|lower|print|punct|space|upper|word|xdigit):\]/.exec(pattern.slice(i));
+      if (posix) {
+        const ranges = POSIX_CLASSES[posix[2] ?? ""] ?? "";
+        // A negated POSIX class inside a class cannot be expressed without the v flag; approximate it.
+        out += posix[1] ? "" : ranges;
+        i += posix[0].length - 1;
+        continue;
+      }
       if (ch === "]") inClass = false;
       out += ch;
       continue;
@@ -254,16 +262,71 @@ export function translateRegex(pattern: string): string {
   return out;
 }
 
+const POSIX_CLASSES: Readonly<Record<string, string>> = {
+  alnum: "0-9A-Za-z",
+  alpha: "A-Za-z",
+  ascii: "\\x00-\\x7F",
+  blank: "\\t ",
+  cntrl: "\\x00-\\x1F\\x7F",
+  digit: "0-9",
+  graph: "!-~",
+  lower: "a-z",
+  print: " -~",
+  punct: "!-\\/:-@\\[-`{-~",
+  space: "\\t\\n\\v\\f\\r ",
+  upper: "A-Z",
+  word: "0-9A-Za-z_",
+  xdigit: "0-9A-Fa-f",
+};
+
 const regexCache = new Map<string, RegExp>();
 
 /** Compiles a PromQL regex matcher (RE2 syntax, fully anchored) into a JavaScript RegExp. */
 export function compileRegex(pattern: string): RegExp {
   const cached = regexCache.get(pattern);
   if (cached) return cached;
-  const re = new RegExp(`^(?:${translateRegex(pattern)})$`);
+  // Prometheus 3.x compiles "^(?s:<re>)$": fully anchored, and "." also matches newlines.
+  const re = new RegExp(`^(?:${translateRegex(pattern)})$`, "s");
   if (regexCache.size > 1000) regexCache.clear();
   regexCache.set(pattern, re);
   return re;
+}
+
+/** Position of a quote that is never closed, if any. */
+function unterminatedString(query: string): number | undefined {
+  for (let i = 0; i < query.length; i++) {
+    const ch = query[i];
+    if (ch === "#") {
+      const end = query.indexOf("\n", i);
+      if (end < 0) return undefined;
+      i = end;
+      continue;
+    }
+    if (ch !== '"' && ch !== "'" && ch !== "`") continue;
+    let j = i + 1;
+    while (j < query.length && query[j] !== ch && !(ch !== "`" && query[j] === "\n")) j += query[j] === "\\" && ch !== "`" ? 2 : 1;
+    if (j >= query.length || query[j] !== ch) return i;
+    i = j;
+  }
+  return undefined;
+}
+
+/** The innermost bracket left open at the end of the query, if any. */
+function unclosed(query: string): string | undefined {
+  const stack: string[] = [];
+  for (let i = 0; i < query.length; i++) {
+    const ch = query[i] ?? "";
+    if (ch === '"' || ch === "'" || ch === "`") {
+      let j = i + 1;
+      while (j < query.length && query[j] !== ch) j += query[j] === "\\" && ch !== "`" ? 2 : 1;
+      i = j;
+    } else if (ch === "#") {
+      const end = query.indexOf("\n", i);
+      i = end < 0 ? query.length : end;
+    } else if (ch === "(" || ch === "[" || ch === "{") stack.push(ch);
+    else if (ch === ")" || ch === "]" || ch === "}") stack.pop();
+  }
+  return stack[stack.length - 1];
 }
 
 /**
@@ -348,16 +411,29 @@ class Converter {
     if (!error) return;
     const parent = error.parent;
     const prev = error.prevSibling;
-    const text = this.text(error);
-    if (text.startsWith("(") && parent?.name === "VectorSelector" && prev?.name === "Identifier") {
+    if (this.text(error).startsWith("(") && parent?.name === "VectorSelector" && prev?.name === "Identifier") {
       throw this.fail(prev, `unknown function with name "${this.text(prev)}"`);
     }
-    if (error.from >= this.query.length || text === "") {
-      const trimmedEnd = this.query.trimEnd().length;
-      throw this.fail(Math.max(0, Math.min(error.from, trimmedEnd) - (error.from >= trimmedEnd ? 0 : 0)), "unexpected end of input");
+    const unterminated = unterminatedString(this.query);
+    if (unterminated !== undefined) throw this.fail(unterminated, "unterminated quoted string");
+    const trimmedEnd = this.query.trimEnd().length;
+    let at = error.from;
+    while (at < this.query.length && /\s/.test(this.query[at] ?? "")) at++;
+    if (at >= trimmedEnd) {
+      const open = unclosed(this.query);
+      const message =
+        open === "(" ? "unclosed left parenthesis" : open === "[" ? "unclosed left bracket" : open === "{" ? "unexpected end of input inside braces" : "unexpected end of input";
+      throw this.fail(Math.max(0, trimmedEnd), message);
     }
-    const first = text.trim()[0] ?? text;
-    throw this.fail(error, `unexpected character: '${first}'`);
+    const rest = this.query.slice(at);
+    const word = /^[A-Za-z_:][A-Za-z0-9_:]*/.exec(rest);
+    const num = /^[0-9.][0-9a-zA-Z.]*/.exec(rest);
+    if (word) throw this.fail(at, `unexpected identifier "${word[0]}"`);
+    if (num) throw this.fail(at, `unexpected number "${num[0]}"`);
+    if (rest[0] === ")") throw this.fail(at, "unexpected right parenthesis ')'");
+    if (rest[0] === "]") throw this.fail(at, "unexpected right bracket ']'");
+    if (rest[0] === "}") throw this.fail(at, "unexpected right brace '}'");
+    throw this.fail(at, `unexpected character: '${rest[0] ?? ""}'`);
   }
 
   private expr(node: SyntaxNode): Expr {
@@ -399,7 +475,11 @@ class Converter {
 
   private string(node: SyntaxNode): string {
     const value = unquoteString(this.text(node));
-    if (value === undefined) throw this.fail(node, `invalid string literal ${this.text(node)}`);
+    if (value === undefined) {
+      const raw = this.text(node);
+      const closed = raw.length >= 2 && raw[raw.length - 1] === raw[0];
+      throw this.fail(node, closed ? `invalid string literal ${raw}` : "unterminated quoted string");
+    }
     return value;
   }
 

@@ -47,19 +47,5 @@ export type MatrixValue = { readonly type: "matrix"; readonly series: readonly S
 /** A query result: scalar, string, vector (labels + value at the time) or matrix. */
 export type Value = ScalarValue | StringValue | VectorValue | MatrixValue;
 
-/** The Prometheus staleness marker: a NaN with bits 0x7ff0000000000002. */
-export const STALE_NAN: number = (() => {
-  const view = new DataView(new ArrayBuffer(8));
-  view.setUint32(0, 0x7ff00000);
-  view.setUint32(4, 0x00000002);
-  return view.getFloat64(0);
-})();
-
-const scratch = new DataView(new ArrayBuffer(8));
-
-/** True when a value is the staleness marker (not any other NaN). */
-export function isStaleNaN(value: number): boolean {
-  if (!Number.isNaN(value)) return false;
-  scratch.setFloat64(0, value);
-  return scratch.getUint32(0) === 0x7ff00000 && scratch.getUint32(4) === 0x00000002;
-}
+/** The staleness marker, recognised also after an engine has quieted its signalling NaN. */
+export { STALE_NAN, isStaleNaN } from "#server/platform/staleness.ts";
