@@ -218,3 +218,33 @@ describe("Prometheus-compatible API: remote_write, series, labels, metadata", ()
     });
   });
 });
+
+describe("Prometheus-compatible API: query limits", () => {
+  it("refuses a query that would load more samples than AUSPEX_QUERY_MAX_SAMPLES with Prometheus's 422", async () => {
+    const t = await startTestApp({ AUSPEX_QUERY_MAX_SAMPLES: "1000" });
+    try {
+      const owner = await t.register("prom_limits");
+      const apiKey = (
+        await t.auspex.app.inject({ method: "POST", url: "/api/v1/api-keys", headers: t.bearer(owner.access_token), payload: { name: "k", scopes: ["ingest", "read"] } })
+      ).json<CreatedApiKey>().key;
+      const body = compressSync(
+        Buffer.from(encodeWriteRequest([{ labels: { __name__: "dense" }, samples: Array.from({ length: 1200 }, (_, i) => ({ t: NOW - 1_200_000 + i * 1000, v: i })) }])),
+      );
+      const written = await t.auspex.app.inject({ method: "POST", url: "/prometheus/api/v1/write", headers: { ...WRITE_HEADERS, authorization: `Bearer ${apiKey}` }, payload: body });
+      assert.equal(written.statusCode, 204, written.body);
+      const query = encodeURIComponent("sum_over_time(dense[30m])");
+      const response = await t.auspex.app.inject({ method: "GET", url: `/prometheus/api/v1/query?query=${query}&time=${NOW / 1000}`, headers: { authorization: `Bearer ${apiKey}` } });
+      assert.equal(response.statusCode, 422);
+      assert.deepEqual(response.json(), {
+        status: "error",
+        errorType: "execution",
+        error: "query processing would load too many samples into memory in query execution",
+      });
+      // A smaller window stays under the limit.
+      const small = await t.auspex.app.inject({ method: "GET", url: `/prometheus/api/v1/query?query=${encodeURIComponent("count_over_time(dense[5m])")}&time=${NOW / 1000}`, headers: { authorization: `Bearer ${apiKey}` } });
+      assert.equal(small.statusCode, 200, small.body);
+    } finally {
+      await t.close();
+    }
+  });
+});
