@@ -7,14 +7,16 @@ import { parseArgs } from "node:util";
 import { type EmbeddedMetricStore, type Labels, createEmbeddedMetricStore } from "#server/modules/metric-store/index.ts";
 
 /*
- * `node server/bench/tsdb.bench.ts [--series 10000] [--active 100000] [--hours 24]`
+ * `node --expose-gc server/bench/tsdb.bench.ts [--series 10000] [--hours 24] [--active 100000]
+ *    [--activeScrapes 120] [--skipActive] [--comparePrometheus]`
+ * (RSS depends a lot on how far V8 lets its heap grow: compare with --max-old-space-size=600.)
  *
  * Embedded metric store benchmark on generated node_exporter-like data (15 s scrapes, a mix of
  * constant gauges, integer and float counters and random-walk gauges, a few ms of timestamp
  * jitter). Measures:
  *  1. append throughput through MetricStore.append (scrape-shaped batches: 1 sample per series,
- *     1000 series per call, concurrent calls sharing WAL group commits), and with 120 samples
- *     per series per call (bulk / backfill shape);
+ *     1000 series per call, a scrape's calls concurrent and sharing WAL group commits; time spent
+ *     building the batches is not counted), and with 120 samples per series per call (bulk shape);
  *  2. bytes per sample on disk after cutting `--hours` of data into blocks and compacting;
  *  3. latency of a 24 h read of one series;
  *  4. RSS with `--active` series in the head.
@@ -30,11 +32,13 @@ const { values: args } = parseArgs({
     hours: { type: "string", default: "24" },
     skipActive: { type: "boolean", default: false },
     comparePrometheus: { type: "boolean", default: false },
+    activeScrapes: { type: "string", default: "120" },
   },
 });
 const SERIES = Number(args.series);
 const ACTIVE = Number(args.active);
 const HOURS = Number(args.hours);
+const SCRAPES = Number(args.activeScrapes);
 const STEP = 15_000;
 const USER = "bench-user";
 const HOUR = 3_600_000;
@@ -85,20 +89,24 @@ function open(dir: string): EmbeddedMetricStore {
   return createEmbeddedMetricStore({ dir, maintenanceIntervalMs: 0, retentionMs: 365 * 24 * HOUR, clock: { now: () => new Date(START + HOURS * HOUR) } });
 }
 
-async function scrapeAppend(store: EmbeddedMetricStore, gens: Gen[], scrapes: number, from: number): Promise<number> {
+/** Appends `scrapes` scrapes of every series; returns samples appended and milliseconds spent in the store (batch building excluded). */
+async function scrapeAppend(store: EmbeddedMetricStore, gens: Gen[], scrapes: number, from: number): Promise<{ samples: number; ms: number }> {
   const rand = rng(11);
   let samples = 0;
+  let ms = 0;
   for (let s = 0; s < scrapes; s++) {
     const t = from + s * STEP;
-    const calls: Array<Promise<unknown>> = [];
+    const batches = [];
     for (let off = 0; off < gens.length; off += 1000) {
-      const batch = gens.slice(off, off + 1000).map((g) => ({ labels: g.labels, samples: [{ t: t + jitter(rand), v: g.next() }] }));
+      const batch = gens.slice(off, off + 1000).map((g) => ({ labels: { ...g.labels }, samples: [{ t: t + jitter(rand), v: g.next() }] }));
       samples += batch.length;
-      calls.push(store.append(USER, batch));
+      batches.push(batch);
     }
-    await Promise.all(calls);
+    const t0 = performance.now();
+    await Promise.all(batches.map((batch) => store.append(USER, batch)));
+    ms += performance.now() - t0;
   }
-  return samples;
+  return { samples, ms };
 }
 
 /** Total bytes and bytes of `chunks` files below a blocks directory (ours or Prometheus's). */
@@ -152,9 +160,7 @@ async function main(): Promise<void> {
     const store = open(path.join(root, "append"));
     const gens = makeSeries(SERIES);
     await scrapeAppend(store, gens, 4, START); // warm-up: series creation
-    const t0 = performance.now();
-    const n = await scrapeAppend(store, gens, 40, START + 4 * STEP);
-    const ms = performance.now() - t0;
+    const { samples: n, ms } = await scrapeAppend(store, gens, 40, START + 4 * STEP);
     lines.push(`- append, scrape-shaped (${fmt(SERIES)} series, 1 sample each, 1000 series per call): **${fmt((n / ms) * 1000)} samples/s**`);
     // 1b. Bulk: 120 samples per series per call.
     const rand = rng(3);
@@ -246,15 +252,15 @@ async function main(): Promise<void> {
     const store = open(path.join(root, "active"));
     const gens = makeSeries(ACTIVE, 1000);
     const before = process.memoryUsage().rss;
-    const t0 = performance.now();
-    const n = await scrapeAppend(store, gens, 120, START); // 30 minutes of scrapes
-    const ms = performance.now() - t0;
+    const { samples: n, ms } = await scrapeAppend(store, gens, SCRAPES, START);
     global.gc?.();
-    const rss = process.memoryUsage().rss;
+    const mem = process.memoryUsage();
     const stats = await store.stats();
+    const mib = (x: number): string => fmt(x / 2 ** 20);
     lines.push(
-      `- ${fmt(ACTIVE)} active series, 30 min of 15 s scrapes in the head (${fmt(stats.headSamples ?? 0)} samples): ` +
-        `**RSS ${fmt(rss / 2 ** 20)} MiB** (process, before this step ${fmt(before / 2 ** 20)} MiB); appended at ${fmt((n / ms) * 1000)} samples/s`,
+      `- ${fmt(ACTIVE)} active series, ${SCRAPES} scrapes at 15 s in the head (${fmt(stats.headSamples ?? 0)} samples): ` +
+        `**RSS ${mib(mem.rss)} MiB** (V8 heap used ${mib(mem.heapUsed)} of ${mib(mem.heapTotal)} MiB, external ${mib(mem.external)} MiB; ` +
+        `RSS before this step ${mib(before)} MiB); appended at ${fmt((n / ms) * 1000)} samples/s`,
     );
     await store.close();
   }

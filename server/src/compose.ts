@@ -32,7 +32,7 @@ export async function createAuspex(config: Config, options: { logger: Logger; cl
   const database = await openDatabase(config.database, { busyTimeoutMs: config.sqliteBusyTimeoutMs });
   let metricStore: MetricStore | undefined;
   try {
-    const store = openMetricStore(config.metricStore, clock, config.query.timeoutMs);
+    const store = openMetricStore(config.metricStore, clock, config.query.timeoutMs, moduleLogger(logger, "metric-store"));
     metricStore = store.store;
     const metrics = createMetrics();
     const auth = createAuthModule({
@@ -78,7 +78,12 @@ export async function createAuspex(config: Config, options: { logger: Logger; cl
 }
 
 /** The embedded TSDB under the data directory, or an external Prometheus-compatible server. */
-function openMetricStore(target: MetricStoreTarget, clock: Clock, timeoutMs: number): { store: MetricStore; probe: () => Promise<ComponentStatus> } {
+function openMetricStore(
+  target: MetricStoreTarget,
+  clock: Clock,
+  timeoutMs: number,
+  log: Logger,
+): { store: MetricStore; probe: () => Promise<ComponentStatus> } {
   if (target.kind === "external") {
     const store = createExternalMetricStore({ url: target.url, writeUrl: target.writeUrl, ownerLabel: target.ownerLabel, timeoutMs });
     return { store, probe: () => probeStore(store, "prometheus") };
@@ -89,6 +94,7 @@ function openMetricStore(target: MetricStoreTarget, clock: Clock, timeoutMs: num
     retentionBytes: target.retentionBytes,
     outOfOrderWindowMs: target.outOfOrderWindowMs,
     clock,
+    onMaintenanceError: (error) => log.error({ error }, "metric store maintenance failed"),
   });
   return { store, probe: () => probeStore(store, "embedded") };
 }

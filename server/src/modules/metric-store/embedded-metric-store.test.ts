@@ -9,6 +9,8 @@ import {
   type Labels,
   createEmbeddedMetricStore,
 } from "#server/modules/metric-store/index.ts";
+import { hashLabels } from "#server/modules/metric-store/labels.ts";
+import { Wal } from "#server/modules/metric-store/wal.ts";
 
 const HOUR = 3_600_000;
 const T0 = Date.parse("2026-01-01T00:00:00Z");
@@ -92,6 +94,27 @@ describe("embedded metric store", () => {
     assert.equal((await readAll(store, "u1", up("b"))).t.length, 11);
   });
 
+  it("keeps series apart when their label hashes collide", async () => {
+    const seen = new Map<number, string>();
+    let pair: [string, string] | null = null;
+    for (let i = 0; pair === null; i++) {
+      const h = hashLabels({ __name__: "m", id: String(i) });
+      const other = seen.get(h);
+      if (other !== undefined) pair = [other, String(i)];
+      else seen.set(h, String(i));
+    }
+    const store = openStore({ dir: freshDir() });
+    for (let round = 0; round < 3; round++) {
+      const res = await store.append("u1", pair.map((id, k) => ({ labels: { __name__: "m", id }, samples: [{ t: T0 + round * 1000, v: k }] })));
+      assert.equal(res.accepted, 2);
+    }
+    const out = await store.select("u1", [], -Infinity, Infinity);
+    assert.deepEqual(out.map((s) => [s.labels.id, Array.from(s.values)]).sort(), [
+      [pair[0], [0, 0, 0]],
+      [pair[1], [1, 1, 1]],
+    ].sort());
+  });
+
   it("isolates users: no query reaches another user's series", async () => {
     const store = openStore({ dir: freshDir() });
     await fill(store, "alice", up("a"), T0, 5);
@@ -169,14 +192,15 @@ describe("embedded metric store", () => {
     const store = openStore({ dir: freshDir() });
     const res = await store.append("u1", [
       { labels: {}, samples: [{ t: T0, v: 1 }] },
-      { labels: up("a"), samples: [{ t: 1.5, v: 1 }, { t: T0 - 30 * 24 * HOUR, v: 1 }, { t: T0, v: 1 }] },
+      { labels: up("a"), samples: [{ t: 1.5, v: 1 }, { t: T0 - 30 * 24 * HOUR, v: 1 }, { t: T0, v: 1 }, { t: T0 + 26 * HOUR, v: 1 }] },
     ]);
     assert.equal(res.accepted, 1);
-    assert.equal(res.rejected, 3);
+    assert.equal(res.rejected, 4);
     assert.deepEqual(res.rejections.map((r) => r.reason), [
       "series without labels",
       "invalid timestamp: not an integer number of milliseconds",
       "sample too old: older than the retention period of 15d",
+      "sample too far in the future: more than 1h ahead of the server clock",
     ]);
   });
 
@@ -202,6 +226,25 @@ describe("embedded metric store", () => {
     await fill(reopened, "user-1", up("i1"), T0 + 2000, 1);
     assert.equal((await readAll(reopened, "user-1", up("i1"))).t.length, 3);
     assert.equal((await reopened.stats()).series, 40);
+  });
+
+  it("never mixes series when a WAL ref is redefined (damaged log)", async () => {
+    const dir = freshDir();
+    const noop = { series() {}, sample() {}, deleteUser() {}, chunk() {} };
+    const { wal } = Wal.open(path.join(dir, "wal"), noop);
+    wal.records.series(1, "alice", up("a"));
+    wal.records.samples(1, [1], [T0], [1], [0]);
+    wal.records.series(1, "bob", up("b"));
+    wal.records.samples(1, [1], [T0 + 1000], [2], [0]);
+    await wal.close();
+    const store = openStore({ dir });
+    const alice = await store.select("alice", [], -Infinity, Infinity);
+    const bob = await store.select("bob", [], -Infinity, Infinity);
+    assert.deepEqual(alice.map((s) => [s.labels, Array.from(s.timestamps)]), [[up("a"), [T0]]]);
+    assert.deepEqual(bob.map((s) => [s.labels, Array.from(s.timestamps)]), [[up("b"), [T0 + 1000]]]);
+    // New series never reuse a ref seen in the log.
+    await fill(store, "carol", up("c"), T0, 1);
+    assert.equal((await store.stats()).headSeries, 3);
   });
 
   it("tolerates a torn last WAL record", async () => {
@@ -324,6 +367,41 @@ describe("embedded metric store", () => {
     // The user can start again from scratch.
     await fill(reopened, "alice", up("a"), T0 + 600 * 15_000, 2);
     assert.equal((await readAll(reopened, "alice", up("a"))).t.length, 2);
+  });
+
+  it("finishes a deletion interrupted by a crash (logged, blocks not yet rewritten) when reopening", async () => {
+    const dir = freshDir();
+    const store = openStore({ dir });
+    await fill(store, "alice", up("a"), T0, 100);
+    await fill(store, "bob", up("a"), T0, 100);
+    await store.flushHead();
+    const copy = crashCopy(dir);
+    // The state right after the WAL record of deleteUser became durable.
+    const noop = { series() {}, sample() {}, deleteUser() {}, chunk() {} };
+    const { wal } = Wal.open(path.join(copy, "wal"), noop);
+    wal.records.deleteUser("alice");
+    await wal.close();
+    const reopened = openStore({ dir: copy });
+    assert.deepEqual(await reopened.select("alice", [], -Infinity, Infinity), []);
+    assert.equal((await readAll(reopened, "bob", up("a"))).t.length, 100);
+    for (const b of fs.readdirSync(path.join(copy, "blocks"))) {
+      assert.ok(!fs.readFileSync(path.join(copy, "blocks", b, "index")).toString("latin1").includes("alice"));
+    }
+  });
+
+  it("detects a corrupted chunk on disk instead of returning wrong samples", async () => {
+    const dir = freshDir();
+    const store = openStore({ dir });
+    await fill(store, "u1", up("a"), T0, 200);
+    await store.flushHead();
+    await store.close();
+    const [block] = fs.readdirSync(path.join(dir, "blocks"));
+    const file = path.join(dir, "blocks", block!, "chunks");
+    const bytes = fs.readFileSync(file);
+    bytes[20] = bytes[20]! ^ 0x40;
+    fs.writeFileSync(file, bytes);
+    const reopened = openStore({ dir });
+    await assert.rejects(reopened.select("u1", [], -Infinity, Infinity), /checksum mismatch/);
   });
 
   it("rejects calls after close", async () => {

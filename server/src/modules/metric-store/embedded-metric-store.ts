@@ -16,7 +16,7 @@ import type {
 } from "#server/modules/metric-store/metric-store.port.ts";
 import { Block, BlockWriter, newBlockId } from "#server/modules/metric-store/block.ts";
 import { Head, type HeadSeries, type StoredChunk } from "#server/modules/metric-store/head.ts";
-import { type CompiledMatcher, compileMatcher, hashSortedLabels, labelsKey, normalizeLabels, seriesKey } from "#server/modules/metric-store/labels.ts";
+import { type CompiledMatcher, compileMatcher, hashLabels, labelsKey, normalizeLabels, seriesKey } from "#server/modules/metric-store/labels.ts";
 import { Wal, type WalReplayReport } from "#server/modules/metric-store/wal.ts";
 import {
   HI,
@@ -39,10 +39,14 @@ export type EmbeddedMetricStoreOptions = {
   retentionMs?: number;
   /** When blocks + WAL exceed this many bytes the oldest blocks are deleted (default 0: no limit). */
   retentionBytes?: number;
+  /** Samples further than this ahead of `clock` are rejected (default 1 h). */
+  futureToleranceMs?: number;
   /** Time range of the head cut into one block (default 2 h). */
   blockRangeMs?: number;
   /** Period of the background maintenance (head → block, compaction, retention); 0 disables it (default 60 s). */
   maintenanceIntervalMs?: number;
+  /** Called with errors of background maintenance (which is retried on the next tick). */
+  onMaintenanceError?: (error: unknown) => void;
   /** WAL segment size before rotation (default 128 MiB). */
   walSegmentBytes?: number;
   clock?: { now(): Date };
@@ -84,6 +88,7 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
   const retentionMs = options.retentionMs ?? 15 * DAY;
   const retentionBytes = options.retentionBytes ?? 0;
   const blockRange = options.blockRangeMs ?? 2 * HOUR;
+  const futureTolerance = options.futureToleranceMs ?? HOUR;
   const clock = options.clock ?? { now: () => new Date() };
   const maxBlockDuration = Math.max(blockRange, Math.min(31 * DAY, Math.floor(retentionMs / 10)));
   const blocksDir = path.join(dir, "blocks");
@@ -103,14 +108,19 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
     path.join(dir, "wal"),
     {
       series(ref, userId, labels) {
-        if (head.refs.has(ref)) return;
+        // Later sample records refer to the latest definition of a ref. Refs are never reused,
+        // so a ref already bound to another series means damage; never let it mix series.
+        aliases.delete(ref);
         const key = labelsKey(labels);
+        const current = head.refs.get(ref);
+        if (current && current.userId === userId && current.key === key) return;
         const existing = head.lookup(userId, key);
         if (existing) aliases.set(ref, existing);
+        else if (current) aliases.set(ref, head.create(userId, labels, key));
         else head.create(userId, labels, key, ref);
       },
       sample(ref, t, lo, hi) {
-        const s = head.refs.get(ref) ?? aliases.get(ref);
+        const s = aliases.get(ref) ?? head.refs.get(ref);
         if (s) head.append(s, t, lo, hi, Infinity);
       },
       deleteUser(userId) {
@@ -118,7 +128,7 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
         replayDeletions.add(userId);
       },
       chunk(ref, bytes) {
-        const s = head.refs.get(ref) ?? aliases.get(ref);
+        const s = aliases.get(ref) ?? head.refs.get(ref);
         if (!s) return;
         replayBuf.length = 0;
         decodeChunk(bytes, replayBuf);
@@ -141,11 +151,13 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
     return run;
   }
 
+  // A deletion logged before a crash may not have reached the blocks yet: finish it now.
   for (const userId of replayDeletions) pendingDeletions.add(userId);
-  if (replayDeletions.size > 0) void serialized(() => removeUsersFromBlocks([...replayDeletions]));
+  if (replayDeletions.size > 0) removeUsersFromBlocks([...replayDeletions]);
 
   let columns: Columns = allocColumns(4096);
   const TOO_OLD_FOR_WINDOW = `sample too old: out of order window is ${formatDuration(oooWindow)}`;
+  const TOO_NEW = `sample too far in the future: more than ${formatDuration(futureTolerance)} ahead of the server clock`;
   const TOO_OLD_FOR_RETENTION = `sample too old: older than the retention period of ${formatDuration(retentionMs)}`;
 
   function allocColumns(n: number): Columns {
@@ -160,7 +172,9 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
   async function append(userId: string, batch: SeriesBatch): Promise<AppendResult> {
     assertOpen();
     const records = wal.records;
-    const minValid = clock.now().getTime() - retentionMs;
+    const now = clock.now().getTime();
+    const minValid = now - retentionMs;
+    const maxValid = now + futureTolerance;
     let accepted = 0;
     let rejected = 0;
     const rejections: SeriesRejection[] = [];
@@ -170,7 +184,7 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
     const { refs, ts, los, his } = columns;
     let n = 0;
     for (const item of batch) {
-      const hash = hashSortedLabels(item.labels);
+      const hash = hashLabels(item.labels);
       let s = hash >= 0 ? head.lookupHash(userId, hash, item.labels) : undefined;
       let key = s?.key;
       if (!s) {
@@ -188,6 +202,10 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
         const t = sample.t;
         if (!Number.isSafeInteger(t)) {
           (reasons ??= []).push("invalid timestamp: not an integer number of milliseconds");
+          continue;
+        }
+        if (t > maxValid) {
+          (reasons ??= []).push(TOO_NEW);
           continue;
         }
         if (t < minValid) {
@@ -550,9 +568,7 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
   const interval = options.maintenanceIntervalMs ?? 60_000;
   if (interval > 0) {
     timer = setInterval(() => {
-      maintain().catch(() => {
-        // retried on the next tick; failures surface through stats and logs of the caller
-      });
+      maintain().catch((error: unknown) => options.onMaintenanceError?.(error));
     }, interval);
     timer.unref();
   }

@@ -6,7 +6,7 @@
  * Each user has its own inverted index, so a query can only ever reach that user's series.
  */
 import type { Labels } from "#server/modules/metric-store/metric-store.port.ts";
-import { type CompiledMatcher, LabelIndex, hashSortedLabels, labelsEqual } from "#server/modules/metric-store/labels.ts";
+import { type CompiledMatcher, LabelIndex, hashLabels, labelsEqual } from "#server/modules/metric-store/labels.ts";
 import {
   HI,
   LO,
@@ -25,7 +25,7 @@ export type HeadSeries = {
   readonly userId: string;
   readonly labels: Labels;
   readonly key: string;
-  /** hashSortedLabels(labels) and the number of labels, for the append fast path. */
+  /** hashLabels(labels) and the number of labels, for the append fast path. */
   readonly hash: number;
   readonly labelCount: number;
   chunks: StoredChunk[];
@@ -38,6 +38,33 @@ export type HeadSeries = {
   lastHi: number;
   ooo: SampleBuffer | null;
 };
+
+/**
+ * Closed head chunks are copied into shared 1 MiB slabs instead of one ArrayBuffer each: a
+ * backing store per chunk costs far more than the ~200 bytes of a chunk. A slab is freed by the
+ * garbage collector once no chunk in it is referenced (chunks are dropped in time order).
+ */
+export class ChunkArena {
+  private slab = new Uint8Array(0);
+  private used = 0;
+  private readonly slabBytes: number;
+
+  constructor(slabBytes = 1 << 20) {
+    this.slabBytes = slabBytes;
+  }
+
+  copy(bytes: Uint8Array): Uint8Array {
+    if (bytes.length > this.slabBytes / 4) return bytes.slice();
+    if (this.used + bytes.length > this.slab.length) {
+      this.slab = new Uint8Array(this.slabBytes);
+      this.used = 0;
+    }
+    const out = this.slab.subarray(this.used, this.used + bytes.length);
+    out.set(bytes);
+    this.used += bytes.length;
+    return out;
+  }
+}
 
 export type AppendOutcome = "ok" | "same" | "too-old" | "duplicate";
 
@@ -55,6 +82,7 @@ export class Head {
   /** Samples currently held, in chunks and out-of-order buffers. */
   samples = 0;
   readonly blockRange: number;
+  private readonly arena = new ChunkArena();
 
   constructor(blockRange: number) {
     this.blockRange = blockRange;
@@ -72,7 +100,7 @@ export class Head {
     return this.users.get(userId)?.series.get(key);
   }
 
-  /** Finds a series by the hash of its sorted labels (see hashSortedLabels) and an equality check. */
+  /** Finds a series by the hash of its sorted labels (see hashLabels) and an equality check. */
   lookupHash(userId: string, hash: number, labels: Labels): HeadSeries | undefined {
     const found = this.users.get(userId)?.byHash.get(hash);
     if (found === undefined) return undefined;
@@ -90,7 +118,7 @@ export class Head {
       userId,
       labels,
       key,
-      hash: hashSortedLabels(labels),
+      hash: hashLabels(labels),
       labelCount: Object.keys(labels).length,
       chunks: [],
       open: null,
@@ -120,8 +148,11 @@ export class Head {
     if (t > s.maxT) {
       let enc = s.open;
       if (enc === null || enc.count >= MAX_CHUNK_SAMPLES || t >= s.openEnd) {
-        if (enc !== null) s.chunks.push({ mint: enc.mint, maxt: enc.maxt, count: enc.count, bytes: enc.bytes() });
-        enc = s.open = new XorChunkEncoder();
+        if (enc === null) enc = s.open = new XorChunkEncoder();
+        else {
+          s.chunks.push({ mint: enc.mint, maxt: enc.maxt, count: enc.count, bytes: this.arena.copy(enc.view()) });
+          enc.reset();
+        }
         s.openEnd = (Math.floor(t / this.blockRange) + 1) * this.blockRange;
       }
       enc.appendBits(t, lo, hi);
@@ -233,7 +264,7 @@ export class Head {
     const emptied = new Map<string, number[]>();
     for (const s of this.refs.values()) {
       if (s.open && s.open.count > 0 && s.open.maxt < before) {
-        s.chunks.push({ mint: s.open.mint, maxt: s.open.maxt, count: s.open.count, bytes: s.open.bytes() });
+        s.chunks.push({ mint: s.open.mint, maxt: s.open.maxt, count: s.open.count, bytes: this.arena.copy(s.open.view()) });
         s.open = null;
         s.openEnd = -Infinity;
       }

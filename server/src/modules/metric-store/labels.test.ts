@@ -7,7 +7,7 @@ import {
   compileMatcher,
   intersect,
   labelsKey,
-  hashSortedLabels,
+  hashLabels,
   labelsEqual,
   normalizeLabels,
   seriesKey,
@@ -104,15 +104,16 @@ describe("seriesKey", () => {
   });
 });
 
-describe("hashSortedLabels / labelsEqual", () => {
-  it("hashes sorted sets only and compares exactly", () => {
-    const h = hashSortedLabels({ a: "1", b: "2" });
+describe("hashLabels / labelsEqual", () => {
+  it("hashes canonically (any order, empty values ignored) and compares exactly", () => {
+    const h = hashLabels({ a: "1", b: "2" });
     assert.ok(h >= 0);
-    assert.equal(hashSortedLabels({ a: "1", b: "2" }), h);
-    assert.notEqual(hashSortedLabels({ a: "1", b: "3" }), h);
-    assert.equal(hashSortedLabels({ b: "2", a: "1" }), -1);
-    assert.equal(hashSortedLabels({ a: "1", b: "" }), -1);
-    assert.equal(labelsEqual({ a: "1", b: "2" }, 2, { a: "1", b: "2" }), true);
+    assert.equal(hashLabels({ b: "2", a: "1" }), h);
+    assert.equal(hashLabels({ a: "1", x: "", b: "2" }), h);
+    assert.notEqual(hashLabels({ a: "1", b: "3" }), h);
+    assert.notEqual(hashLabels({ ab: "c" }), hashLabels({ a: "bc" })); // names and values are delimited
+    assert.equal(hashLabels({ a: 1 as unknown as string }), -1);
+    assert.equal(labelsEqual({ a: "1", b: "2" }, 2, { b: "2", a: "1", c: "" }), true);
     assert.equal(labelsEqual({ a: "1", b: "2" }, 2, { a: "1" }), false);
     assert.equal(labelsEqual({ a: "1" }, 1, { a: "1", b: "2" }), false);
   });

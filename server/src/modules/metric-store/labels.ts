@@ -46,30 +46,39 @@ function hashString(h: number, s: string): number {
   return Math.imul(h ^ 0xff, 16777619);
 }
 
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
 /**
- * FNV-1a style hash of a label set given in sorted order, or -1 when the set is not sorted or has
- * empty or non-string values (then the caller takes the canonical-key path). Sorted normalized
- * labels always hash to a non-negative number, so a hit only needs an equality check.
+ * Order-independent hash of a label set (empty values skipped): the sum of a mixed FNV-1a hash
+ * per name/value pair, so no sorting is needed. Returns -1 when a value is not a string. Equal
+ * label sets always hash equally, so a hit only needs an equality check (labelsEqual).
  */
-export function hashSortedLabels(labels: Labels): number {
-  let h = 0x811c9dc5 | 0;
-  let prev = "";
+export function hashLabels(labels: Labels): number {
+  let sum = 0;
   let n = 0;
   for (const name in labels) {
     const value = labels[name];
-    if (typeof value !== "string" || value === "" || name < prev) return -1;
-    prev = name;
-    h = hashString(hashString(h, name), value);
+    if (typeof value !== "string") return -1;
+    if (value === "") continue;
+    sum = (sum + fmix32(hashString(hashString(0x811c9dc5 | 0, name), value))) | 0;
     n++;
   }
-  return (h ^ n) >>> 0;
+  return fmix32(sum ^ Math.imul(n, 0x9e3779b1)) >>> 0;
 }
 
-/** Whether `candidate` has exactly the (normalized) `labels`, which have `count` entries. */
+/** Whether `candidate` (empty values ignored) has exactly the normalized `labels`, which have `count` entries. */
 export function labelsEqual(labels: Labels, count: number, candidate: Labels): boolean {
   let n = 0;
   for (const name in candidate) {
-    if (labels[name] !== candidate[name]) return false;
+    const value = candidate[name];
+    if (value === "") continue;
+    if (labels[name] !== value) return false;
     n++;
   }
   return n === count;

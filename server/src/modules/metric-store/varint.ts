@@ -6,7 +6,7 @@ export class ByteWriter {
   len = 0;
 
   constructor(initial = 256) {
-    this.buf = new Uint8Array(initial);
+    this.buf = new Uint8Array(Math.max(1, initial));
     this.view = new DataView(this.buf.buffer);
   }
 

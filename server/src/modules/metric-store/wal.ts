@@ -103,7 +103,7 @@ export class RecordWriter {
     this.end();
   }
 
-  /** The encoded bytes (a view) and a fresh buffer for the next records. */
+  /** The encoded bytes (a view) and a fresh buffer, sized like the last one, for the next records. */
   take(): Uint8Array {
     const out = this.w.buf.subarray(0, this.w.len);
     this.w = new ByteWriter(Math.max(64 * 1024, Math.min(this.w.buf.length, 16 * 1024 * 1024)));
@@ -323,6 +323,10 @@ export class Wal {
         const group = this.group!;
         const bytes = this.pending.take();
         this.group = null;
+        if (bytes.length === 0) {
+          group.resolve();
+          continue;
+        }
         try {
           await writeAll(this.fd, bytes);
           await datasync(this.fd);

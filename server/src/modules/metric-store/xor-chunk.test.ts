@@ -163,3 +163,18 @@ describe("XOR chunk", () => {
     assert.deepEqual(Array.from(m.toArrays().values), [1, -2, 3, 5, -6]);
   });
 });
+
+describe("XOR chunk encoder reuse", () => {
+  it("encodes identically after reset()", () => {
+    const a = new XorChunkEncoder(8);
+    for (let i = 0; i < 50; i++) a.append(i * 1000 + (i % 3), Math.sin(i));
+    a.reset();
+    const b = new XorChunkEncoder(8);
+    for (let i = 0; i < 30; i++) {
+      a.append(5_000 + i * 15_000, i * 1.5);
+      b.append(5_000 + i * 15_000, i * 1.5);
+    }
+    assert.deepEqual(a.bytes(), b.bytes());
+    assert.deepEqual(a.view(), b.bytes());
+  });
+});

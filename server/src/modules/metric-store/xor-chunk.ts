@@ -64,6 +64,20 @@ export class XorChunkEncoder {
     this.w = new BitWriter(initialBytes, CHUNK_HEADER_BYTES);
   }
 
+  /** Empties the chunk, keeping its buffer (the head reuses one encoder per series). */
+  reset(): void {
+    this.w.buf.fill(0, 0, (this.w.bitLen + 7) >>> 3);
+    this.w.bitLen = CHUNK_HEADER_BYTES * 8;
+    this.count = 0;
+    this.mint = 0;
+    this.maxt = 0;
+    this.prevDelta = 0;
+    this.prevLo = 0;
+    this.prevHi = 0;
+    this.leading = 0xff;
+    this.trailing = 0;
+  }
+
   /** Appends a sample; `t` must be greater than the previous timestamp. Value given as its bits. */
   appendBits(t: number, lo: number, hi: number): void {
     const w = this.w;

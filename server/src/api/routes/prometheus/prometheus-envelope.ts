@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
+import { InvalidMatcherError } from "#server/modules/metric-store/index.ts";
 import { PromQLError, type PromQLErrorKind } from "#server/modules/query/index.ts";
 import { ServiceError } from "#server/platform/errors.ts";
 
@@ -62,6 +63,7 @@ function classify(error: FastifyError): { status: number; errorType: string; mes
     const errorType = TYPE_BY_KIND[error.kind];
     return { status: STATUS_BY_TYPE[errorType] ?? 500, errorType, message: error.message };
   }
+  if (error instanceof InvalidMatcherError) return { status: 400, errorType: "bad_data", message: error.message };
   if (error instanceof ServiceError) {
     const errorType = TYPE_BY_CODE[error.code] ?? "internal";
     const status = error.code === "payload_too_large" ? 413 : error.code === "unsupported_media_type" ? 415 : (STATUS_BY_TYPE[errorType] ?? 500);
