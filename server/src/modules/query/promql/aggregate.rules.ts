@@ -23,14 +23,34 @@ interface Group {
   readonly samples: Sample[];
 }
 
+/**
+ * The group key straight from the sample's labels (names sorted, as labelsKey orders them), so
+ * no label object is built per sample and step; a group's labels are built once, on first use.
+ */
+function groupKey(labels: Labels, sortedGrouping: readonly string[], without: boolean): string {
+  let out = "";
+  if (without) {
+    for (const k of Object.keys(labels).sort()) {
+      if (k === METRIC_NAME || sortedGrouping.includes(k)) continue;
+      out += k + "\xff" + (labels[k] ?? "") + "\xfe";
+    }
+  } else {
+    for (const k of sortedGrouping) {
+      const v = labels[k];
+      if (v !== undefined && v !== "") out += k + "\xff" + v + "\xfe";
+    }
+  }
+  return out;
+}
+
 function groupSamples(samples: readonly Sample[], grouping: readonly string[], without: boolean): Group[] {
+  const sortedGrouping = [...new Set(grouping)].sort();
   const groups = new Map<string, Group>();
   for (const s of samples) {
-    const labels = groupLabels(s.labels, grouping, without);
-    const key = labelsKey(labels);
+    const key = groupKey(s.labels, sortedGrouping, without);
     let g = groups.get(key);
     if (!g) {
-      g = { labels, samples: [] };
+      g = { labels: groupLabels(s.labels, grouping, without), samples: [] };
       groups.set(key, g);
     }
     g.samples.push(s);

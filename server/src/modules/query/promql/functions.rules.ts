@@ -283,6 +283,8 @@ const RANGE_FUNCTIONS: Readonly<Record<string, RangeFn>> = {
 /** Functions whose output keeps the metric name. */
 const KEEP_NAME: ReadonlySet<string> = new Set(["last_over_time", "first_over_time"]);
 
+const COUNTER_NAME = /_(total|sum|count|bucket)$/;
+
 function rangeFunction(ctx: FunctionContext, name: string, fn: RangeFn): VectorValue {
   const argIndex = name === "quantile_over_time" ? 1 : 0;
   const input = ctx.rangeArg(argIndex);
@@ -295,7 +297,7 @@ function rangeFunction(ctx: FunctionContext, name: string, fn: RangeFn): VectorV
   for (const s of input.series) {
     if (s.vs.length === 0) continue;
     const metric = s.labels[METRIC_NAME];
-    if (counterCheck && metric !== undefined && !/_(total|sum|count|bucket)$/.test(metric)) {
+    if (counterCheck && metric !== undefined && !COUNTER_NAME.test(metric)) {
       ctx.annotate(
         "info",
         `metric might not be a counter, name does not end in _total/_sum/_count/_bucket: ${JSON.stringify(metric)}`,

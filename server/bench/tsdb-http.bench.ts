@@ -1,0 +1,146 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import { compressSync } from "snappy";
+import { encodeWriteRequest } from "#server/platform/remote-write/write-request.encode.ts";
+import { spawnServer } from "#test/process/server-process.ts";
+
+/*
+ * `node server/bench/tsdb-http.bench.ts` (part of `npm run bench:tsdb`): the real server as a
+ * child process, measured over HTTP on loopback.
+ *  1. remote_write throughput: pre-encoded requests of 2,000 samples (Prometheus's default
+ *     max_samples_per_send), 8 concurrent senders, only 204 answers counted.
+ *  2. `sum by (instance) (rate(node_cpu_seconds_total[5m]))` as query_range over 1 h at a 15 s
+ *     step on 100 hosts × 8 CPUs × 8 modes (6,400 series, 1.5 M samples).
+ * Prints a markdown summary.
+ */
+
+const STEP = 15_000;
+const HOSTS = 100;
+const CPUS = 8;
+const MODES = ["idle", "user", "system", "iowait", "irq", "softirq", "steal", "nice"];
+const POINTS = 241;
+const SENDERS = 8;
+const SAMPLES_PER_REQUEST = 2000;
+
+function cpuSeries(): Array<{ labels: Record<string, string>; base: number }> {
+  const out: Array<{ labels: Record<string, string>; base: number }> = [];
+  for (let h = 0; h < HOSTS; h++) {
+    for (let c = 0; c < CPUS; c++) {
+      for (const mode of MODES) {
+        out.push({ labels: { __name__: "node_cpu_seconds_total", instance: `host-${h}:9100`, job: "node", cpu: String(c), mode }, base: (h * 7 + c * 3) * 1000 });
+      }
+    }
+  }
+  return out;
+}
+
+/** One request per 2,000 series at each timestamp, in time order. */
+function requestsFor(series: ReturnType<typeof cpuSeries>, start: number, points: number): Buffer[] {
+  const bodies: Buffer[] = [];
+  for (let i = 0; i < points; i++) {
+    const t = start + i * STEP;
+    for (let from = 0; from < series.length; from += SAMPLES_PER_REQUEST) {
+      const chunk = series.slice(from, from + SAMPLES_PER_REQUEST).map((s, k) => ({ labels: s.labels, samples: [{ t, v: s.base + i * (k % 8 === 0 ? 14.2 : 0.37) }] }));
+      bodies.push(compressSync(Buffer.from(encodeWriteRequest(chunk))));
+    }
+  }
+  return bodies;
+}
+
+async function send(baseUrl: string, key: string, bodies: Buffer[]): Promise<number> {
+  let next = 0;
+  let accepted = 0;
+  const sender = async () => {
+    while (next < bodies.length) {
+      const body = bodies[next++];
+      const response = await fetch(`${baseUrl}/prometheus/api/v1/write`, {
+        method: "POST",
+        headers: { "content-type": "application/x-protobuf", "content-encoding": "snappy", authorization: `Bearer ${key}` },
+        body,
+      });
+      if (response.status !== 204) throw new Error(`remote_write answered ${response.status}: ${await response.text()}`);
+      accepted += SAMPLES_PER_REQUEST;
+    }
+  };
+  await Promise.all(Array.from({ length: SENDERS }, sender));
+  return accepted;
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "auspex-tsdb-http-"));
+  const server = await spawnServer({ AUSPEX_RATE_LIMIT: "false", AUSPEX_LOG_LEVEL: "warn", AUSPEX_REMOTE_WRITE_MAX_SAMPLES_PER_SECOND: "1000000000" }, { dataDir });
+  try {
+    // Waiting for a child process to listen: bounded polling is the only signal it gives.
+    for (let i = 0; ; i++) {
+      try {
+        if ((await fetch(`${server.baseUrl}/health`)).ok) break;
+      } catch {
+        if (i > 300) throw new Error(`server did not start: ${server.stderr()}`);
+      }
+      await sleep(100);
+    }
+    const register = (await (
+      await fetch(`${server.baseUrl}/api/v1/auth/register`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username: "bench", email: "bench@example.com", password: "bench-Password-7f3k9q2m" }),
+      })
+    ).json()) as { access_token: string };
+    const { key } = (await (
+      await fetch(`${server.baseUrl}/api/v1/api-keys`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${register.access_token}` },
+        body: JSON.stringify({ name: "bench", scopes: ["ingest", "read"] }),
+      })
+    ).json()) as { key: string };
+
+    const series = cpuSeries();
+    const end = Math.floor(Date.now() / STEP) * STEP - 60_000;
+    const start = end - (POINTS - 1) * STEP;
+    const bodies = requestsFor(series, start, POINTS);
+
+    const warm = bodies.splice(0, 20);
+    await send(server.baseUrl, key, warm);
+    const t0 = performance.now();
+    const accepted = await send(server.baseUrl, key, bodies);
+    const seconds = (performance.now() - t0) / 1000;
+    const ingestRate = accepted / seconds;
+
+    const query = "sum by (instance) (rate(node_cpu_seconds_total[5m]))";
+    const params = new URLSearchParams({ query, start: String((start + 600_000) / 1000), end: String(end / 1000), step: "15" });
+    const timings: number[] = [];
+    let resultSeries = 0;
+    for (let run = 0; run < 12; run++) {
+      const q0 = performance.now();
+      const response = await fetch(`${server.baseUrl}/prometheus/api/v1/query_range`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Bearer ${key}` },
+        body: params.toString(),
+      });
+      const body = (await response.json()) as { status: string; data: { result: unknown[] } };
+      if (body.status !== "success") throw new Error(`query failed: ${JSON.stringify(body)}`);
+      resultSeries = body.data.result.length;
+      if (run >= 2) timings.push(performance.now() - q0);
+    }
+    timings.sort((a, b) => a - b);
+    const median = timings[Math.floor(timings.length / 2)] ?? Number.NaN;
+
+    process.stdout.write(
+      [
+        `## Embedded TSDB over HTTP (${os.cpus().length} × ${os.cpus()[0]?.model.split(" ").slice(0, 2).join(" ")}, Node ${process.version})`,
+        "",
+        `- remote_write: ${accepted.toLocaleString("en-US")} samples in ${bodies.length} requests of ${SAMPLES_PER_REQUEST.toLocaleString("en-US")} (${SENDERS} concurrent senders, server and client on the same 2 cores): **${Math.round(ingestRate).toLocaleString("en-US")} samples/s**`,
+        `- \`${query}\` as query_range, 50 min at a 15 s step over ${series.length.toLocaleString("en-US")} series (${resultSeries} result series): median **${median.toFixed(1)} ms**, best ${timings[0]?.toFixed(1)} ms, worst ${timings.at(-1)?.toFixed(1)} ms (10 runs after 2 warm-ups)`,
+        "",
+      ].join("\n"),
+    );
+  } finally {
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
