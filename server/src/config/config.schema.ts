@@ -109,6 +109,9 @@ export const configSchema = z.object({
   AUSPEX_REMOTE_WRITE_MAX_SAMPLES_PER_SECOND: int(1, 1_000_000_000)
     .default(1_000_000)
     .describe("Samples per second one user may send through remote_write; more gets 429."),
+  AUSPEX_REMOTE_WRITE_MAX_ACTIVE_SERIES: int(1, 1_000_000_000)
+    .default(1_000_000)
+    .describe("Active series one user may have in the embedded store; remote_write that would create more gets 429."),
   AUSPEX_REMOTE_WRITE_BODY_LIMIT_BYTES: int(1024, 1_073_741_824).default(16_777_216).describe("Largest compressed remote_write body."),
   AUSPEX_REMOTE_WRITE_MAX_DECOMPRESSED_BYTES: int(1024, 4_294_967_296)
     .default(67_108_864)

@@ -37,7 +37,12 @@ export interface Config {
   readonly rateLimit: { readonly enabled: boolean; readonly authPerMinute: number; readonly apiPerMinute: number };
   readonly metricStore: MetricStoreTarget;
   readonly query: { readonly timeoutMs: number; readonly maxSamples: number; readonly lookbackDeltaMs: number };
-  readonly remoteWrite: { readonly maxSamplesPerSecond: number; readonly bodyLimitBytes: number; readonly maxDecompressedBytes: number };
+  readonly remoteWrite: {
+    readonly maxSamplesPerSecond: number;
+    readonly maxActiveSeries: number;
+    readonly bodyLimitBytes: number;
+    readonly maxDecompressedBytes: number;
+  };
   /** LLM providers in fallback order; the set Auspex knows is fixed, configured or not. */
   readonly llm: { readonly known: readonly string[]; readonly providers: readonly LlmProviderConfig[] };
 }
@@ -179,6 +184,7 @@ function toConfig(v: ConfigValues): Config {
     },
     remoteWrite: {
       maxSamplesPerSecond: v.AUSPEX_REMOTE_WRITE_MAX_SAMPLES_PER_SECOND,
+      maxActiveSeries: v.AUSPEX_REMOTE_WRITE_MAX_ACTIVE_SERIES,
       bodyLimitBytes: v.AUSPEX_REMOTE_WRITE_BODY_LIMIT_BYTES,
       maxDecompressedBytes: v.AUSPEX_REMOTE_WRITE_MAX_DECOMPRESSED_BYTES,
     },

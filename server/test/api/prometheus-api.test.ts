@@ -248,3 +248,39 @@ describe("Prometheus-compatible API: query limits", () => {
     }
   });
 });
+
+describe("remote_write: active series limit", () => {
+  it("answers 429 for samples that would create a series past the user's limit, and keeps the others", async () => {
+    const t = await startTestApp({ AUSPEX_REMOTE_WRITE_MAX_ACTIVE_SERIES: "2" });
+    try {
+      const owner = await t.register("prom_series_limit");
+      const apiKey = (
+        await t.auspex.app.inject({ method: "POST", url: "/api/v1/api-keys", headers: t.bearer(owner.access_token), payload: { name: "k", scopes: ["ingest", "read"] } })
+      ).json<CreatedApiKey>().key;
+      const write = (series: Array<{ name: string; t: number }>) =>
+        t.auspex.app.inject({
+          method: "POST",
+          url: "/prometheus/api/v1/write",
+          headers: { ...WRITE_HEADERS, authorization: `Bearer ${apiKey}` },
+          payload: compressSync(Buffer.from(encodeWriteRequest(series.map((s) => ({ labels: { __name__: s.name }, samples: [{ t: s.t, v: 1 }] }))))),
+        });
+      assert.equal((await write([{ name: "a", t: NOW - 2000 }, { name: "b", t: NOW - 2000 }])).statusCode, 204);
+      const third = await write([{ name: "a", t: NOW - 1000 }, { name: "c", t: NOW - 1000 }]);
+      assert.equal(third.statusCode, 429, third.body);
+      assert.ok(third.headers["retry-after"]);
+      assert.match(third.json<{ error: string }>().error, /limit of 2 active series/);
+      const stored = await t.auspex.app.inject({
+        method: "GET",
+        url: `/prometheus/api/v1/query?query=${encodeURIComponent("count_over_time(a[1m])")}&time=${NOW / 1000}`,
+        headers: { authorization: `Bearer ${apiKey}` },
+      });
+      assert.equal(stored.json<{ data: { result: Array<{ value: [number, string] }> } }>().data.result[0]?.value[1], "2", "the existing series' sample was stored");
+      assert.deepEqual((await t.auspex.app.inject({ method: "GET", url: "/prometheus/api/v1/label/__name__/values", headers: { authorization: `Bearer ${apiKey}` } })).json(), {
+        status: "success",
+        data: ["a", "b"],
+      });
+    } finally {
+      await t.close();
+    }
+  });
+});

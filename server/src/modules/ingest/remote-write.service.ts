@@ -13,6 +13,8 @@ export interface RemoteWriteLimits {
   maxDecompressedBytes: number;
   /** Samples a user may write per second, summed over all requests. */
   maxSamplesPerSecond: number;
+  /** Active series a user may have; samples that would create more are refused with 429. */
+  maxActiveSeries: number;
 }
 
 export interface RemoteWriteResult {
@@ -40,8 +42,16 @@ export function createRemoteWriteService({ store, metadata, limits, clock }: Dep
       const budget = samplesPerSecond.consume(actor.userId, request.sampleCount);
       if (!budget.allowed) throw new RateLimitedError(budget.resetSeconds);
 
-      const result = await store.append(actor.userId, request.series);
+      const result = await store.append(actor.userId, request.series, { maxActiveSeries: limits.maxActiveSeries });
       if (request.metadata.length > 0) await metadata.recordMetadata(actor.userId, request.metadata);
+      const limited = result.rejections.filter((r) => r.seriesLimit === true);
+      if (limited.length > 0) {
+        // The series that exist were stored; the sender retries the rest later (429 is retried).
+        const refused = limited.reduce((sum, r) => sum + r.rejected, 0);
+        throw new ServiceError("rate_limited", `${refused} sample(s) of new series refused: ${limited[0]?.reason ?? "series limit reached"}`, {
+          retryAfterSeconds: 60,
+        });
+      }
       if (result.rejected > 0) {
         // The accepted samples are stored; the sender is told which were not and why.
         const reasons = result.rejections.slice(0, 5).map((r) => `${r.rejected} sample(s) of ${describe(r.labels)}: ${r.reason}`);

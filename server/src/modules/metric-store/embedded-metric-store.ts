@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type {
+  AppendOptions,
   AppendResult,
   Labels,
   Matcher,
@@ -169,7 +170,7 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
   }
 
   // ---- append ---------------------------------------------------------------------------------
-  async function append(userId: string, batch: SeriesBatch): Promise<AppendResult> {
+  async function append(userId: string, batch: SeriesBatch, options: AppendOptions = {}): Promise<AppendResult> {
     assertOpen();
     const records = wal.records;
     const now = clock.now().getTime();
@@ -196,6 +197,13 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
         }
         key = k;
         s = head.lookup(userId, key);
+      }
+      if (!s && options.maxActiveSeries !== undefined && (head.user(userId)?.series.size ?? 0) >= options.maxActiveSeries) {
+        if (item.samples.length > 0) {
+          rejections.push({ labels: item.labels, rejected: item.samples.length, reason: `per-user limit of ${options.maxActiveSeries} active series reached`, seriesLimit: true });
+        }
+        rejected += item.samples.length;
+        continue;
       }
       let reasons: string[] | null = null;
       for (const sample of item.samples) {

@@ -20,6 +20,7 @@ import {
 } from "#server/modules/metric-store/embedded-metric-store.ts";
 
 export type {
+  AppendOptions,
   AppendResult,
   Labels,
   Matcher,

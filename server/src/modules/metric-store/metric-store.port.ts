@@ -14,7 +14,18 @@ export type Sample = { t: number; v: number };
 
 export type SeriesBatch = ReadonlyArray<{ labels: Labels; samples: ReadonlyArray<Sample> }>;
 
-export type SeriesRejection = { labels: Labels; rejected: number; reason: string };
+export type SeriesRejection = {
+  labels: Labels;
+  rejected: number;
+  reason: string;
+  /** Set when the samples were refused because the user has too many active series. */
+  seriesLimit?: true;
+};
+
+export type AppendOptions = {
+  /** Refuse to create a new series when the user already has this many active series (embedded store). */
+  maxActiveSeries?: number;
+};
 
 export type AppendResult = {
   /** Samples now stored (and durable in the write-ahead log). Exact duplicates count as accepted. */
@@ -43,7 +54,7 @@ export type MetricStoreStats = {
 
 export interface MetricStore {
   /** Appends samples; resolves once the accepted samples are durable (fsync of the write-ahead log). */
-  append(userId: string, batch: SeriesBatch): Promise<AppendResult>;
+  append(userId: string, batch: SeriesBatch, options?: AppendOptions): Promise<AppendResult>;
   /** Samples of every series of `userId` matching all `matchers`, with mint <= t <= maxt, sorted by time. */
   select(userId: string, matchers: Matcher[], mint: number, maxt: number): Promise<SeriesData[]>;
   /** Label sets of series matching any of `matcherSets` (all series when empty) with data in [mint, maxt]. */
