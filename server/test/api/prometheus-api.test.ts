@@ -249,6 +249,24 @@ describe("Prometheus-compatible API: query limits", () => {
   });
 });
 
+describe("remote_write: body size limit", () => {
+  it("answers 413 for a compressed body over AUSPEX_REMOTE_WRITE_BODY_LIMIT_BYTES", async () => {
+    const t = await startTestApp({ AUSPEX_REMOTE_WRITE_BODY_LIMIT_BYTES: "1024" });
+    try {
+      const owner = await t.register("prom_body_limit");
+      const apiKey = (
+        await t.auspex.app.inject({ method: "POST", url: "/api/v1/api-keys", headers: t.bearer(owner.access_token), payload: { name: "k", scopes: ["ingest"] } })
+      ).json<CreatedApiKey>().key;
+      const big = Buffer.alloc(4096, 7);
+      const response = await t.auspex.app.inject({ method: "POST", url: "/prometheus/api/v1/write", headers: { ...WRITE_HEADERS, authorization: `Bearer ${apiKey}` }, payload: big });
+      assert.equal(response.statusCode, 413);
+      assert.equal(response.json<{ status: string }>().status, "error");
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe("remote_write: active series limit", () => {
   it("answers 429 for samples that would create a series past the user's limit, and keeps the others", async () => {
     const t = await startTestApp({ AUSPEX_REMOTE_WRITE_MAX_ACTIVE_SERIES: "2" });
