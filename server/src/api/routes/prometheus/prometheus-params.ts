@@ -1,4 +1,4 @@
-import { MAX_TIME_MS, MIN_TIME_MS, PromQLError } from "#server/modules/query/index.ts";
+import { MAX_TIME_MS, MIN_TIME_MS, PromQLError, parsePromQLDuration } from "#server/modules/query/index.ts";
 
 /*
  * Parameter parsing as Prometheus's HTTP API does it: times are Unix seconds (fractions
@@ -8,8 +8,6 @@ import { MAX_TIME_MS, MIN_TIME_MS, PromQLError } from "#server/modules/query/ind
 
 const FLOAT = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i;
-const DURATION_PART = /(\d+)(ms|s|m|h|d|w|y)/g;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };
 
 // What Prometheus's clients send for "no bound" (Go's min and max time formatted as RFC 3339).
 const MIN_TIME_TEXT = "-292273086-05-16T16:47:06Z";
@@ -64,15 +62,9 @@ export function parseDurationParam(text: string, name: string): number {
   if (FLOAT.test(text)) {
     const seconds = Number(text);
     if (Number.isFinite(seconds) && seconds <= 9_223_372_036) return Math.round(seconds * 1000);
-  } else if (text !== "") {
-    let total = 0;
-    let consumed = 0;
-    for (const match of text.matchAll(DURATION_PART)) {
-      if (match.index !== consumed) break;
-      total += Number(match[1]) * (UNIT_MS[match[2] ?? ""] ?? Number.NaN);
-      consumed += match[0].length;
-    }
-    if (consumed === text.length && Number.isFinite(total)) return total;
+  } else {
+    const ms = parsePromQLDuration(text);
+    if (ms !== undefined) return ms;
   }
   throw badData(`invalid parameter "${name}": cannot parse "${text}" to a valid duration`);
 }
