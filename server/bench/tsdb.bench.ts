@@ -5,6 +5,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { type EmbeddedMetricStore, type Labels, createEmbeddedMetricStore } from "#server/modules/metric-store/index.ts";
+import { seededRandom } from "#test/support/random.ts";
 
 /*
  * `node --expose-gc server/bench/tsdb.bench.ts [--series 10000] [--hours 24] [--active 100000]
@@ -46,20 +47,10 @@ const START = Date.parse("2026-01-01T00:00:00Z");
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "auspex-tsdb-bench-"));
 
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 type Gen = { labels: Labels; next: () => number };
 
 function makeSeries(n: number, instances = 50): Gen[] {
-  const rand = rng(7);
+  const rand = seededRandom(7);
   const out: Gen[] = [];
   for (let i = 0; i < n; i++) {
     const kind = i % 10;
@@ -91,7 +82,7 @@ function open(dir: string): EmbeddedMetricStore {
 
 /** Appends `scrapes` scrapes of every series; returns samples appended and milliseconds spent in the store (batch building excluded). */
 async function scrapeAppend(store: EmbeddedMetricStore, gens: Gen[], scrapes: number, from: number): Promise<{ samples: number; ms: number }> {
-  const rand = rng(11);
+  const rand = seededRandom(11);
   let samples = 0;
   let ms = 0;
   for (let s = 0; s < scrapes; s++) {
@@ -163,7 +154,7 @@ async function main(): Promise<void> {
     const { samples: n, ms } = await scrapeAppend(store, gens, 40, START + 4 * STEP);
     lines.push(`- append, scrape-shaped (${fmt(SERIES)} series, 1 sample each, 1000 series per call): **${fmt((n / ms) * 1000)} samples/s**`);
     // 1b. Bulk: 120 samples per series per call.
-    const rand = rng(3);
+    const rand = seededRandom(3);
     const from = START + 60 * STEP;
     const t1 = performance.now();
     let bulk = 0;
@@ -190,7 +181,7 @@ async function main(): Promise<void> {
     const store = open(dir);
     const n = Math.min(SERIES, 1000);
     const gens = makeSeries(n);
-    const rand = rng(5);
+    const rand = seededRandom(5);
     const scrapes = Math.floor((HOURS * HOUR) / STEP);
     // The data set, generated once so that Prometheus can be fed the very same samples.
     const ts = gens.map(() => new Float64Array(scrapes));

@@ -5,6 +5,7 @@ import type { CreatedApiKey } from "@auspex/shared/contracts/auth.ts";
 import { encodeWriteRequest } from "#server/platform/remote-write/write-request.encode.ts";
 import { startPrometheus, type PrometheusServer } from "#e2e/support/prometheus.ts";
 import { startTestApp, type TestApp } from "#test/harness.ts";
+import { seededRandom } from "#test/support/random.ts";
 
 /*
  * Debian's Prometheus (2.42) and Auspex receive the same node_exporter-like samples by
@@ -23,17 +24,8 @@ const START = END - (POINTS - 1) * STEP_MS;
 
 type Series = { labels: Record<string, string>; samples: Array<{ t: number; v: number }> };
 
-/** Deterministic pseudo-random numbers (no flakiness between runs). */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return state / 2_147_483_648;
-  };
-}
-
 function generate(): Series[] {
-  const next = random(42);
+  const next = seededRandom(42);
   const out: Series[] = [];
   const times = Array.from({ length: POINTS }, (_, i) => START + i * STEP_MS);
   for (let h = 0; h < HOSTS; h++) {

@@ -11,6 +11,7 @@ import {
   floatBits,
   mergeSorted,
 } from "#server/modules/metric-store/xor-chunk.ts";
+import { seededRandom } from "#test/support/random.ts";
 
 const STALE_NAN = new Float64Array(new Uint32Array([2, 0x7ff00000]).buffer)[0]!;
 
@@ -33,21 +34,10 @@ function roundTrip(ts: number[], vs: number[]): void {
   }
 }
 
-// Deterministic pseudo-random generator (mulberry32).
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe("bit writer/reader", () => {
   it("round-trips mixed widths from 0 to 32 bits", () => {
     const w = new BitWriter(1);
-    const rand = rng(1);
+    const rand = seededRandom(1);
     const items: Array<[number, number]> = [];
     for (let i = 0; i < 2000; i++) {
       const n = Math.floor(rand() * 33);
@@ -119,7 +109,7 @@ describe("XOR chunk", () => {
   });
 
   it("round-trips random values and timestamps", () => {
-    const rand = rng(42);
+    const rand = seededRandom(42);
     for (let round = 0; round < 50; round++) {
       const ts: number[] = [];
       const vs: number[] = [];
