@@ -302,3 +302,26 @@ describe("remote_write: active series limit", () => {
     }
   });
 });
+
+describe("Prometheus-compatible API: query timeout", () => {
+  it("answers 503 with errorType timeout when a query outlives its deadline", async () => {
+    // A clock that moves a second each time it is read: the deadline passes deterministically.
+    let now = Date.now();
+    const t = await startTestApp({}, { clock: { now: () => new Date((now += 1000)) } });
+    try {
+      const owner = await t.register("prom_timeout");
+      const apiKey = (
+        await t.auspex.app.inject({ method: "POST", url: "/api/v1/api-keys", headers: t.bearer(owner.access_token), payload: { name: "k", scopes: ["read"] } })
+      ).json<CreatedApiKey>().key;
+      const response = await t.auspex.app.inject({
+        method: "GET",
+        url: `/prometheus/api/v1/query?query=${encodeURIComponent("sum(rate(x[5m]))")}&timeout=10ms`,
+        headers: { authorization: `Bearer ${apiKey}` },
+      });
+      assert.equal(response.statusCode, 503, response.body);
+      assert.deepEqual(response.json(), { status: "error", errorType: "timeout", error: "query timed out in query execution" });
+    } finally {
+      await t.close();
+    }
+  });
+});
