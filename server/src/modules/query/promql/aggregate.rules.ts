@@ -43,11 +43,26 @@ function groupKey(labels: Labels, sortedGrouping: readonly string[], without: bo
   return out;
 }
 
+/*
+ * Group keys per input label set, per grouping (the AST's array, the same object at every step):
+ * a range query regroups the same series at each step, so each key is built once.
+ */
+const groupKeyCache = new WeakMap<readonly string[], { sorted: readonly string[]; without: WeakMap<Labels, string>; by: WeakMap<Labels, string> }>();
+
 function groupSamples(samples: readonly Sample[], grouping: readonly string[], without: boolean): Group[] {
-  const sortedGrouping = [...new Set(grouping)].sort();
+  let cache = groupKeyCache.get(grouping);
+  if (cache === undefined) {
+    cache = { sorted: [...new Set(grouping)].sort(), without: new WeakMap(), by: new WeakMap() };
+    groupKeyCache.set(grouping, cache);
+  }
+  const keys = without ? cache.without : cache.by;
   const groups = new Map<string, Group>();
   for (const s of samples) {
-    const key = groupKey(s.labels, sortedGrouping, without);
+    let key = keys.get(s.labels);
+    if (key === undefined) {
+      key = groupKey(s.labels, cache.sorted, without);
+      keys.set(s.labels, key);
+    }
     let g = groups.get(key);
     if (!g) {
       g = { labels: groupLabels(s.labels, grouping, without), samples: [] };

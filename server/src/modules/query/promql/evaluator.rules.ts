@@ -130,6 +130,13 @@ interface LoadedSeries {
   readonly labels: Labels;
   readonly timestamps: ArrayLike<number>;
   readonly values: ArrayLike<number>;
+  /** Whether any value is a staleness marker: range windows of series without any skip the scan. */
+  readonly hasStale: boolean;
+}
+
+function containsStale(values: ArrayLike<number>): boolean {
+  for (let i = 0; i < values.length; i++) if (isStaleNaN(values[i] ?? 0)) return true;
+  return false;
 }
 
 /** Index of the first element > t (upper bound) in a sorted timestamp array. */
@@ -223,7 +230,7 @@ export class Evaluator {
     const maxt = plan?.maxt ?? Infinity;
     const raw: readonly SourceSeries[] = this.source.select(sel.matchers, mint, maxt);
     const regexes = sel.matchers.map((m) => (m.type === "=~" || m.type === "!~" ? compileRegex(m.value) : undefined));
-    const loaded = raw.filter((s) =>
+    const matching = raw.filter((s) =>
       sel.matchers.every((m, i) => {
         const v = s.labels[m.name] ?? "";
         switch (m.type) {
@@ -238,6 +245,7 @@ export class Evaluator {
         }
       }),
     );
+    const loaded = matching.map((s): LoadedSeries => ({ labels: s.labels, timestamps: s.timestamps, values: s.values, hasStale: containsStale(s.values) }));
     this.selections.set(sel, loaded);
     return loaded;
   }
@@ -313,7 +321,7 @@ export class Evaluator {
       const lo = upperBound(s.timestamps, start);
       if (hi <= lo) continue;
       let stale = 0;
-      for (let i = lo; i < hi; i++) if (isStaleNaN(s.values[i] ?? 0)) stale++;
+      if (s.hasStale) for (let i = lo; i < hi; i++) if (isStaleNaN(s.values[i] ?? 0)) stale++;
       let ts: ArrayLike<number>;
       let vs: ArrayLike<number>;
       if (stale === 0) {
