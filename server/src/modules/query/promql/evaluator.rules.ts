@@ -15,7 +15,7 @@ import type {
   VectorSelector,
 } from "#server/modules/query/promql/ast.ts";
 import { PromQLError, TOO_MANY_POINTS, TOO_MANY_SAMPLES } from "#server/modules/query/promql/errors.ts";
-import { callFunction, type FunctionContext, type RangeInput, type RangeSeries } from "#server/modules/query/promql/functions.rules.ts";
+import { callFunction, knownDistinct, type FunctionContext, type RangeInput, type RangeSeries } from "#server/modules/query/promql/functions.rules.ts";
 import { aggregate } from "#server/modules/query/promql/aggregate.rules.ts";
 import { binaryOp } from "#server/modules/query/promql/binary.rules.ts";
 import { compareLabels, dropName, labelsKey } from "#server/modules/query/promql/labels.ts";
@@ -222,6 +222,19 @@ export class Evaluator {
     this.currentSamples = 0;
   }
 
+  private readonly distinctCache = new Map<VectorSelector, boolean>();
+
+  /** Whether the selector's series keep distinct label sets once `__name__` is dropped (checked once per query). */
+  private distinctWithoutName(sel: VectorSelector): boolean {
+    let distinct = this.distinctCache.get(sel);
+    if (distinct === undefined) {
+      const keys = new Set(this.load(sel).map((s) => labelsKey(dropName(s.labels))));
+      distinct = keys.size === this.load(sel).length;
+      this.distinctCache.set(sel, distinct);
+    }
+    return distinct;
+  }
+
   private load(sel: VectorSelector): LoadedSeries[] {
     const cached = this.selections.get(sel);
     if (cached) return cached;
@@ -346,7 +359,7 @@ export class Evaluator {
       series.push({ labels: s.labels, ts, vs });
     }
     this.addSamples(count);
-    return { series, rangeStart: start, rangeEnd: end, range: ms.range };
+    return { series, rangeStart: start, rangeEnd: end, range: ms.range, distinctWithoutName: this.distinctWithoutName(ms.selector) };
   }
 
   private subqueryVector(sq: SubqueryExpr, ts: number): VectorValue {
@@ -463,7 +476,7 @@ function unwrapParens(e: Expr | undefined): Expr | undefined {
 
 /** Prometheus rejects vectors with two samples of the same label set. */
 export function checkDuplicates(v: VectorValue): VectorValue {
-  if (v.samples.length < 2) return v;
+  if (v.samples.length < 2 || knownDistinct.has(v)) return v;
   const seen = new Set<string>();
   for (const s of v.samples) {
     const key = labelsKey(s.labels);

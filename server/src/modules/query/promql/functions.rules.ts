@@ -13,7 +13,12 @@ export interface RangeInput {
   readonly rangeStart: number;
   readonly rangeEnd: number;
   readonly range: number;
+  /** True when the selected series stay distinct without `__name__`, so results cannot collide. */
+  readonly distinctWithoutName?: boolean;
 }
+
+/** Vectors proven free of duplicate label sets when built; the evaluator skips re-checking them. */
+export const knownDistinct = new WeakSet<VectorValue>();
 
 export interface FunctionContext {
   /** Evaluation time (ms). */
@@ -308,7 +313,9 @@ function rangeFunction(ctx: FunctionContext, name: string, fn: RangeFn): VectorV
     if (v === undefined) continue;
     out.push({ labels: KEEP_NAME.has(name) ? s.labels : dropName(s.labels), value: v, ts: ctx.t });
   }
-  return vec(out);
+  const result = vec(out);
+  if (input.distinctWithoutName === true && !KEEP_NAME.has(name)) knownDistinct.add(result);
+  return result;
 }
 
 /** Labels for absent()/absent_over_time(): the equality matchers of the selector (minus __name__). */
