@@ -18,7 +18,8 @@ export class ProtobufReader {
   readonly bytes: Uint8Array;
   private readonly view: DataView;
   position: number;
-  readonly end: number;
+  /** Reading stops here; narrowed while a nested message is read (see enter/leave). */
+  end: number;
 
   constructor(bytes: Uint8Array, start = 0, end = bytes.length) {
     this.bytes = bytes;
@@ -65,6 +66,24 @@ export class ProtobufReader {
     const value = this.view.getFloat64(this.position, true);
     this.position += 8;
     return value;
+  }
+
+  /**
+   * Steps into a length-delimited field: reading is limited to its content until `leave`
+   * is called with the returned outer end. No objects are allocated per field.
+   */
+  enter(): number {
+    const length = this.varint();
+    const end = this.position + length;
+    if (end > this.end) throw new ProtobufError("length-delimited field runs past the end of its message");
+    const outer = this.end;
+    this.end = end;
+    return outer;
+  }
+
+  leave(outer: number): void {
+    this.position = this.end;
+    this.end = outer;
   }
 
   /** Bounds of a length-delimited field; the caller reads or skips it. */

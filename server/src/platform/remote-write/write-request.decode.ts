@@ -69,13 +69,15 @@ export function decodeWriteRequest(bytes: Uint8Array, limits: WriteRequestLimits
       const field = Math.floor(tag / 8);
       const wireType = tag & 7;
       if (field === 1 && wireType === WIRE_LENGTH_DELIMITED) {
-        const { start, end } = reader.lengthDelimited();
-        const series = decodeTimeSeries(bytes, start, end, limits, result.series.length, result);
+        const outer = reader.enter();
+        const series = decodeTimeSeries(reader, limits, result.series.length, result);
+        reader.leave(outer);
         result.series.push(series);
         result.sampleCount += series.samples.length;
       } else if (field === 3 && wireType === WIRE_LENGTH_DELIMITED) {
-        const { start, end } = reader.lengthDelimited();
-        result.metadata.push(decodeMetadata(bytes, start, end));
+        const outer = reader.enter();
+        result.metadata.push(decodeMetadata(reader));
+        reader.leave(outer);
       } else {
         reader.skip(wireType);
       }
@@ -87,15 +89,7 @@ export function decodeWriteRequest(bytes: Uint8Array, limits: WriteRequestLimits
   return result;
 }
 
-function decodeTimeSeries(
-  bytes: Uint8Array,
-  start: number,
-  end: number,
-  limits: WriteRequestLimits,
-  index: number,
-  totals: DecodedWriteRequest,
-): DecodedSeries {
-  const reader = new ProtobufReader(bytes, start, end);
+function decodeTimeSeries(reader: ProtobufReader, limits: WriteRequestLimits, index: number, totals: DecodedWriteRequest): DecodedSeries {
   const labels: Record<string, string> = {};
   let labelCount = 0;
   const samples: Array<{ t: number; v: number }> = [];
@@ -104,8 +98,9 @@ function decodeTimeSeries(
     const field = Math.floor(tag / 8);
     const wireType = tag & 7;
     if (field === 1 && wireType === WIRE_LENGTH_DELIMITED) {
-      const bounds = reader.lengthDelimited();
-      const [name, value] = decodeLabel(bytes, bounds.start, bounds.end, index);
+      const outer = reader.enter();
+      const [name, value] = decodeLabel(reader, index);
+      reader.leave(outer);
       if (name.length > limits.maxLabelNameLength) {
         throw new WriteRequestError(`series ${index}: label name longer than ${limits.maxLabelNameLength} characters`);
       }
@@ -120,8 +115,9 @@ function decodeTimeSeries(
       // An empty value means the label is absent, as in Prometheus.
       if (value !== "") labels[name] = value;
     } else if (field === 2 && wireType === WIRE_LENGTH_DELIMITED) {
-      const bounds = reader.lengthDelimited();
-      samples.push(decodeSample(bytes, bounds.start, bounds.end));
+      const outer = reader.enter();
+      samples.push(decodeSample(reader));
+      reader.leave(outer);
     } else if (field === 3 && wireType === WIRE_LENGTH_DELIMITED) {
       reader.lengthDelimited();
       totals.exemplarsIgnored += 1;
@@ -135,8 +131,7 @@ function decodeTimeSeries(
   return { labels, samples };
 }
 
-function decodeLabel(bytes: Uint8Array, start: number, end: number, index: number): [string, string] {
-  const reader = new ProtobufReader(bytes, start, end);
+function decodeLabel(reader: ProtobufReader, index: number): [string, string] {
   let name = "";
   let value = "";
   while (!reader.done()) {
@@ -144,8 +139,8 @@ function decodeLabel(bytes: Uint8Array, start: number, end: number, index: numbe
     const field = Math.floor(tag / 8);
     const wireType = tag & 7;
     if ((field === 1 || field === 2) && wireType === WIRE_LENGTH_DELIMITED) {
-      const bounds = reader.lengthDelimited();
-      const text = decodeUtf8(bytes.subarray(bounds.start, bounds.end), index, field === 1 ? "name" : "value");
+      const { start, end } = reader.lengthDelimited();
+      const text = decodeText(reader.bytes, start, end, index, field === 1 ? "name" : "value");
       if (field === 1) name = text;
       else value = text;
     } else {
@@ -156,8 +151,7 @@ function decodeLabel(bytes: Uint8Array, start: number, end: number, index: numbe
   return [name, value];
 }
 
-function decodeSample(bytes: Uint8Array, start: number, end: number): { t: number; v: number } {
-  const reader = new ProtobufReader(bytes, start, end);
+function decodeSample(reader: ProtobufReader): { t: number; v: number } {
   let v = 0;
   let t = 0;
   while (!reader.done()) {
@@ -171,8 +165,7 @@ function decodeSample(bytes: Uint8Array, start: number, end: number): { t: numbe
   return { t, v };
 }
 
-function decodeMetadata(bytes: Uint8Array, start: number, end: number): DecodedMetadata {
-  const reader = new ProtobufReader(bytes, start, end);
+function decodeMetadata(reader: ProtobufReader): DecodedMetadata {
   const metadata: DecodedMetadata = { type: "unknown", metricFamilyName: "", help: "", unit: "" };
   while (!reader.done()) {
     const tag = reader.varint();
@@ -181,8 +174,8 @@ function decodeMetadata(bytes: Uint8Array, start: number, end: number): DecodedM
     if (field === 1 && wireType === WIRE_VARINT) {
       metadata.type = METRIC_TYPES[reader.varint()] ?? "unknown";
     } else if ((field === 2 || field === 4 || field === 5) && wireType === WIRE_LENGTH_DELIMITED) {
-      const bounds = reader.lengthDelimited();
-      const text = decodeUtf8(bytes.subarray(bounds.start, bounds.end), -1, "metadata");
+      const { start, end } = reader.lengthDelimited();
+      const text = decodeText(reader.bytes, start, end, -1, "metadata");
       if (field === 2) metadata.metricFamilyName = text;
       else if (field === 4) metadata.help = text;
       else metadata.unit = text;
@@ -193,9 +186,25 @@ function decodeMetadata(bytes: Uint8Array, start: number, end: number): DecodedM
   return metadata;
 }
 
-function decodeUtf8(bytes: Uint8Array, index: number, what: string): string {
+/** Short ASCII strings (most label names and values) skip the UTF-8 decoder. */
+const ASCII_FAST_PATH_MAX = 64;
+
+function decodeText(bytes: Uint8Array, start: number, end: number, index: number, what: string): string {
+  if (end - start <= ASCII_FAST_PATH_MAX) {
+    let text = "";
+    let ascii = true;
+    for (let i = start; i < end; i++) {
+      const byte = bytes[i] ?? 0;
+      if (byte >= 0x80) {
+        ascii = false;
+        break;
+      }
+      text += String.fromCharCode(byte);
+    }
+    if (ascii) return text;
+  }
   try {
-    return utf8.decode(bytes);
+    return utf8.decode(bytes.subarray(start, end));
   } catch {
     throw new WriteRequestError(index >= 0 ? `series ${index}: label ${what} is not valid UTF-8` : `${what} is not valid UTF-8`);
   }

@@ -18,6 +18,12 @@ describe("encodeWriteRequest", () => {
     assert.equal(decoded.series[1]?.samples[299]?.t, 299 * 15_000);
   });
 
+  it("decodes short ASCII and multi-byte UTF-8 label values alike", () => {
+    const labels = { __name__: "temp", city: "Zürich", note: "日本語のラベル", plain: "web-1:9100" };
+    const decoded = decodeWriteRequest(encodeWriteRequest([{ labels, samples: [{ t: 1, v: 1 }] }]));
+    assert.deepEqual(decoded.series[0]?.labels, labels);
+  });
+
   it("writes staleness markers with their canonical bits", () => {
     const bytes = encodeWriteRequest([{ labels: { __name__: "gone" }, samples: [{ t: 5, v: new Float64Array([STALE_NAN])[0] ?? 0 }] }]);
     const v = decodeWriteRequest(bytes).series[0]?.samples[0]?.v ?? 0;
