@@ -15,7 +15,7 @@ import {
   type Value,
 } from "#server/modules/query/promql/index.ts";
 import { compileRegex, parsePromQL, unquoteString } from "#server/modules/query/promql/parser.ts";
-import { matches } from "#server/modules/query/promql/memory-source.ts";
+import { matches } from "#server/modules/query/promql/labels.ts";
 import type { Expr, Matcher } from "#server/modules/query/promql/ast.ts";
 
 export interface EvalOutcome {

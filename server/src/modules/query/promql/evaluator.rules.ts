@@ -18,7 +18,7 @@ import { PromQLError, TOO_MANY_POINTS, TOO_MANY_SAMPLES } from "#server/modules/
 import { callFunction, knownDistinct, type FunctionContext, type RangeInput, type RangeSeries } from "#server/modules/query/promql/functions.rules.ts";
 import { aggregate } from "#server/modules/query/promql/aggregate.rules.ts";
 import { binaryOp } from "#server/modules/query/promql/binary.rules.ts";
-import { compareLabels, dropName, labelsKey } from "#server/modules/query/promql/labels.ts";
+import { compareLabels, dropName, labelsKey, matches } from "#server/modules/query/promql/labels.ts";
 import { compileRegex, parsePromQL, typeOf, type ParseOptions } from "#server/modules/query/promql/parser.ts";
 import {
   isStaleNaN,
@@ -243,21 +243,7 @@ export class Evaluator {
     const maxt = plan?.maxt ?? Infinity;
     const raw: readonly SourceSeries[] = this.source.select(sel.matchers, mint, maxt);
     const regexes = sel.matchers.map((m) => (m.type === "=~" || m.type === "!~" ? compileRegex(m.value) : undefined));
-    const matching = raw.filter((s) =>
-      sel.matchers.every((m, i) => {
-        const v = s.labels[m.name] ?? "";
-        switch (m.type) {
-          case "=":
-            return v === m.value;
-          case "!=":
-            return v !== m.value;
-          case "=~":
-            return regexes[i]?.test(v) ?? false;
-          case "!~":
-            return !(regexes[i]?.test(v) ?? false);
-        }
-      }),
-    );
+    const matching = raw.filter((s) => sel.matchers.every((m, i) => matches(m, s.labels[m.name] ?? "", regexes[i])));
     const loaded = matching.map((s): LoadedSeries => ({ labels: s.labels, timestamps: s.timestamps, values: s.values, hasStale: containsStale(s.values) }));
     this.selections.set(sel, loaded);
     return loaded;

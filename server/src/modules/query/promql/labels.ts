@@ -1,4 +1,5 @@
 /** Label-set helpers shared by the evaluator and its tests. */
+import type { Matcher } from "#server/modules/query/promql/ast.ts";
 import type { Labels } from "#server/modules/query/promql/types.ts";
 
 export const METRIC_NAME = "__name__";
@@ -70,4 +71,18 @@ export function compareLabels(a: Labels, b: Labels): number {
 export function formatLabels(labels: Labels): string {
   const names = Object.keys(labels).sort();
   return `{${names.map((n) => `${n}=${JSON.stringify(labels[n] ?? "")}`).join(", ")}}`;
+}
+
+/** Whether a label value satisfies a matcher; `regex` is the compiled pattern of =~ and !~ matchers. */
+export function matches(m: Matcher, value: string, regex: RegExp | undefined): boolean {
+  switch (m.type) {
+    case "=":
+      return value === m.value;
+    case "!=":
+      return value !== m.value;
+    case "=~":
+      return regex?.test(value) ?? false;
+    case "!~":
+      return !(regex?.test(value) ?? false);
+  }
 }

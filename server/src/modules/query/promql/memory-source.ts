@@ -1,5 +1,5 @@
 /** An in-memory `SeriesSource` (tests, conformance runner, and a prefetch cache for the service). */
-import type { Matcher } from "#server/modules/query/promql/ast.ts";
+import { matches } from "#server/modules/query/promql/labels.ts";
 import { compileRegex } from "#server/modules/query/promql/parser.ts";
 import type { Labels, SeriesSource, SourceSeries } from "#server/modules/query/promql/types.ts";
 
@@ -25,18 +25,6 @@ function key(labels: Labels): string {
     .join("\xfe");
 }
 
-export function matches(m: Matcher, value: string, regex: RegExp | undefined): boolean {
-  switch (m.type) {
-    case "=":
-      return value === m.value;
-    case "!=":
-      return value !== m.value;
-    case "=~":
-      return regex?.test(value) ?? false;
-    case "!~":
-      return !(regex?.test(value) ?? false);
-  }
-}
 
 export function createMemorySource(): MemorySource {
   const series = new Map<string, Stored>();
