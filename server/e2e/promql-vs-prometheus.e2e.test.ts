@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { compressSync } from "snappy";
-import type { CreatedApiKey } from "@auspex/shared/contracts/auth.ts";
 import { encodeWriteRequest } from "#server/platform/remote-write/write-request.encode.ts";
 import { startPrometheus, type PrometheusServer } from "#e2e/support/prometheus.ts";
 import { startTestApp, type TestApp } from "#test/harness.ts";
@@ -154,8 +153,7 @@ describe("PromQL results agree with Debian's Prometheus", () => {
     prometheus = await startPrometheus();
     t = await startTestApp();
     const owner = await t.register("promql_compare");
-    const keys = await t.auspex.app.inject({ method: "POST", url: "/api/v1/api-keys", headers: t.bearer(owner.access_token), payload: { name: "both", scopes: ["ingest", "read"] } });
-    readKey = keys.json<CreatedApiKey>().key;
+    readKey = await t.apiKey(owner.access_token, ["ingest", "read"]);
     auspexUrl = await t.listen();
     const headers = { "content-type": "application/x-protobuf", "content-encoding": "snappy", "x-prometheus-remote-write-version": "0.1.0" };
     for (const body of batches(generate())) {

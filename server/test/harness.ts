@@ -12,6 +12,8 @@ export interface TestApp {
   dataDir: string;
   /** Registers a user through the real endpoint and returns the token response. */
   register(username: string, options?: { userAgent?: string; ip?: string }): Promise<TokenResponse>;
+  /** Creates an API key for the user owning `accessToken` and returns its secret. */
+  apiKey(accessToken: string, scopes: string[]): Promise<string>;
   /** Starts listening on a free loopback port and returns the base URL, e.g. http://127.0.0.1:40123. */
   listen(): Promise<string>;
   /** Authorization header for a token. */
@@ -53,6 +55,16 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
       if (response.statusCode !== 201) throw new Error(`register ${username} failed: ${response.statusCode} ${response.body}`);
       return response.json<TokenResponse>();
     },
+    async apiKey(accessToken, scopes) {
+      const response = await auspex.app.inject({
+        method: "POST",
+        url: "/api/v1/api-keys",
+        headers: { authorization: `Bearer ${accessToken}` },
+        payload: { name: scopes.join("+"), scopes },
+      });
+      if (response.statusCode !== 201) throw new Error(`creating an API key failed: ${response.statusCode} ${response.body}`);
+      return response.json<{ key: string }>().key;
+    },
     async listen() {
       await auspex.app.listen({ port: 0, host: "127.0.0.1" });
       const address = auspex.app.server.address();
@@ -65,6 +77,12 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A test app already listening on a loopback port, with its base URL. */
+export async function startListeningTestApp(env: Record<string, string> = {}): Promise<{ t: TestApp; base: string }> {
+  const t = await startTestApp(env);
+  return { t, base: await t.listen() };
 }
 
 /** A clock the test moves by hand, for expiry without sleeping. */

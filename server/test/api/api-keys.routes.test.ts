@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import type { InjectOptions, LightMyRequestResponse } from "fastify";
 import type { ApiKey, CreatedApiKey, TokenResponse, User } from "@auspex/shared/contracts/auth.ts";
 import type { ErrorEnvelope } from "@auspex/shared/contracts/errors.ts";
-import { TEST_PASSWORD, manualClock, startTestApp, type TestApp } from "#test/harness.ts";
+import { TEST_PASSWORD, manualClock, startListeningTestApp, startTestApp, type TestApp } from "#test/harness.ts";
 
 /* API keys: creation (secret shown once), listing, revocation, scopes, bearer and basic auth. */
 
@@ -295,10 +295,7 @@ describe("API keys over a real listening server", () => {
   let t: TestApp;
   let base: string;
 
-  before(async () => {
-    t = await startTestApp();
-    base = await t.listen();
-  });
+  before(async () => ({ t, base } = await startListeningTestApp()));
   after(() => t.close());
 
   it("creates, lists, uses (bearer and basic) and revokes a key", async () => {

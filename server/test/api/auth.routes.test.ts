@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import type { InjectOptions, LightMyRequestResponse } from "fastify";
 import type { Session, TokenResponse, User } from "@auspex/shared/contracts/auth.ts";
 import type { ErrorEnvelope } from "@auspex/shared/contracts/errors.ts";
-import { TEST_PASSWORD, manualClock, startTestApp, type TestApp } from "#test/harness.ts";
+import { TEST_PASSWORD, manualClock, startListeningTestApp, startTestApp, type TestApp } from "#test/harness.ts";
 
 /*
  * The account endpoints: register, login, refresh, logout, me, password.
@@ -613,10 +613,7 @@ describe("auth routes over a real listening server", () => {
   let t: TestApp;
   let base: string;
 
-  before(async () => {
-    t = await startTestApp();
-    base = await t.listen();
-  });
+  before(async () => ({ t, base } = await startListeningTestApp()));
   after(() => t.close());
 
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>

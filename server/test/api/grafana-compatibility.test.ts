@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { compressSync } from "snappy";
-import type { CreatedApiKey } from "@auspex/shared/contracts/auth.ts";
 import { startTestApp, type TestApp } from "#test/harness.ts";
 import { encodeWriteRequest } from "#test/support/remote-write-encoder.ts";
 
@@ -20,9 +19,7 @@ describe("Grafana Prometheus data source compatibility", () => {
   before(async () => {
     t = await startTestApp();
     const owner = await t.register("grafana_user");
-    const key = (
-      await t.auspex.app.inject({ method: "POST", url: "/api/v1/api-keys", headers: t.bearer(owner.access_token), payload: { name: "grafana", scopes: ["read", "ingest"] } })
-    ).json<CreatedApiKey>().key;
+    const key = await t.apiKey(owner.access_token, ["read", "ingest"]);
     authorization = `Basic ${Buffer.from(`grafana:${key}`).toString("base64")}`;
     const series = ["0", "1"].flatMap((cpu) =>
       ["idle", "user"].map((mode) => ({

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { compressSync } from "snappy";
-import type { CreatedApiKey, TokenResponse } from "@auspex/shared/contracts/auth.ts";
+import type { TokenResponse } from "@auspex/shared/contracts/auth.ts";
 import { encodeWriteRequest } from "#test/support/remote-write-encoder.ts";
 import { startTestApp, type TestApp } from "#test/harness.ts";
 
@@ -20,10 +20,7 @@ describe("Prometheus-compatible API: remote_write, series, labels, metadata", ()
   let aliceRead: string;
   let bobIngest: string;
 
-  const key = async (owner: TokenResponse, scopes: string[]) => {
-    const response = await t.auspex.app.inject({ method: "POST", url: "/api/v1/api-keys", headers: t.bearer(owner.access_token), payload: { name: scopes.join("+"), scopes } });
-    return response.json<CreatedApiKey>().key;
-  };
+  const key = (owner: TokenResponse, scopes: string[]) => t.apiKey(owner.access_token, scopes);
   const write = (apiKey: string, body: Uint8Array | Buffer, headers: Record<string, string> = WRITE_HEADERS) =>
     t.auspex.app.inject({ method: "POST", url: "/prometheus/api/v1/write", headers: { ...headers, authorization: `Bearer ${apiKey}` }, payload: Buffer.from(body) });
   const get = (apiKey: string, url: string) => t.auspex.app.inject({ method: "GET", url, headers: { authorization: `Bearer ${apiKey}` } });
@@ -224,9 +221,7 @@ describe("Prometheus-compatible API: query limits", () => {
     const t = await startTestApp({ AUSPEX_QUERY_MAX_SAMPLES: "1000" });
     try {
       const owner = await t.register("prom_limits");
-      const apiKey = (
-        await t.auspex.app.inject({ method: "POST", url: "/api/v1/api-keys", headers: t.bearer(owner.access_token), payload: { name: "k", scopes: ["ingest", "read"] } })
-      ).json<CreatedApiKey>().key;
+      const apiKey = await t.apiKey(owner.access_token, ["ingest", "read"]);
       const body = compressSync(
         Buffer.from(encodeWriteRequest([{ labels: { __name__: "dense" }, samples: Array.from({ length: 1200 }, (_, i) => ({ t: NOW - 1_200_000 + i * 1000, v: i })) }])),
       );
@@ -254,9 +249,7 @@ describe("remote_write: body size limit", () => {
     const t = await startTestApp({ AUSPEX_REMOTE_WRITE_BODY_LIMIT_BYTES: "1024" });
     try {
       const owner = await t.register("prom_body_limit");
-      const apiKey = (
-        await t.auspex.app.inject({ method: "POST", url: "/api/v1/api-keys", headers: t.bearer(owner.access_token), payload: { name: "k", scopes: ["ingest"] } })
-      ).json<CreatedApiKey>().key;
+      const apiKey = await t.apiKey(owner.access_token, ["ingest"]);
       const big = Buffer.alloc(4096, 7);
       const response = await t.auspex.app.inject({ method: "POST", url: "/prometheus/api/v1/write", headers: { ...WRITE_HEADERS, authorization: `Bearer ${apiKey}` }, payload: big });
       assert.equal(response.statusCode, 413);
@@ -272,9 +265,7 @@ describe("remote_write: active series limit", () => {
     const t = await startTestApp({ AUSPEX_REMOTE_WRITE_MAX_ACTIVE_SERIES: "2" });
     try {
       const owner = await t.register("prom_series_limit");
-      const apiKey = (
-        await t.auspex.app.inject({ method: "POST", url: "/api/v1/api-keys", headers: t.bearer(owner.access_token), payload: { name: "k", scopes: ["ingest", "read"] } })
-      ).json<CreatedApiKey>().key;
+      const apiKey = await t.apiKey(owner.access_token, ["ingest", "read"]);
       const write = (series: Array<{ name: string; t: number }>) =>
         t.auspex.app.inject({
           method: "POST",
@@ -310,9 +301,7 @@ describe("Prometheus-compatible API: query timeout", () => {
     const t = await startTestApp({}, { clock: { now: () => new Date((now += 1000)) } });
     try {
       const owner = await t.register("prom_timeout");
-      const apiKey = (
-        await t.auspex.app.inject({ method: "POST", url: "/api/v1/api-keys", headers: t.bearer(owner.access_token), payload: { name: "k", scopes: ["read"] } })
-      ).json<CreatedApiKey>().key;
+      const apiKey = await t.apiKey(owner.access_token, ["read"]);
       const response = await t.auspex.app.inject({
         method: "GET",
         url: `/prometheus/api/v1/query?query=${encodeURIComponent("sum(rate(x[5m]))")}&timeout=10ms`,

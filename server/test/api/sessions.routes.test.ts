@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import type { InjectOptions, LightMyRequestResponse } from "fastify";
 import type { CreatedApiKey, Session, TokenResponse } from "@auspex/shared/contracts/auth.ts";
 import type { ErrorEnvelope } from "@auspex/shared/contracts/errors.ts";
-import { TEST_PASSWORD, manualClock, startTestApp, type TestApp } from "#test/harness.ts";
+import { TEST_PASSWORD, manualClock, startListeningTestApp, startTestApp, type TestApp } from "#test/harness.ts";
 
 /* Login sessions: listing, device and IP recording, revocation, expiry. */
 
@@ -377,10 +377,7 @@ describe("sessions over a real listening server", () => {
   let t: TestApp;
   let base: string;
 
-  before(async () => {
-    t = await startTestApp();
-    base = await t.listen();
-  });
+  before(async () => ({ t, base } = await startListeningTestApp()));
   after(() => t.close());
 
   const login = async (userAgent: string): Promise<TokenResponse> => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it, type TestContext } from "node:test";
 import type { CreatedApiKey, TokenResponse } from "@auspex/shared/contracts/auth.ts";
-import { TEST_PASSWORD, startTestApp, type TestApp } from "#test/harness.ts";
+import { TEST_PASSWORD, startListeningTestApp, startTestApp, type TestApp } from "#test/harness.ts";
 
 /*
  * Tenant isolation as a mechanism. The test walks /openapi.json: for every path
@@ -352,10 +352,7 @@ describe("tenant isolation", () => {
   describe("through a real listening server", () => {
     let t: TestApp;
     let base: string;
-    before(async () => {
-      t = await startTestApp();
-      base = await t.listen();
-    });
+    before(async () => ({ t, base } = await startListeningTestApp()));
     after(() => t.close());
 
     it("gives user B 404 for user A's object on every route with an id parameter", async (context) => {
