@@ -1,23 +1,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { InjectOptions, LightMyRequestResponse } from "fastify";
+import type { InjectOptions } from "fastify";
 import type { ApiKey, CreatedApiKey, TokenResponse, User } from "@auspex/shared/contracts/auth.ts";
 import type { ErrorEnvelope } from "@auspex/shared/contracts/errors.ts";
 import { TEST_PASSWORD, manualClock, startListeningTestApp, startTestApp, type TestApp } from "#test/harness.ts";
+import { assertError } from "#test/support/assert-error.ts";
 
 /* API keys: creation (secret shown once), listing, revocation, scopes, bearer and basic auth. */
 
-function assertError(response: LightMyRequestResponse, status: number, code: string, field?: string): ErrorEnvelope {
-  assert.equal(response.statusCode, status, `expected ${status}, got ${response.statusCode}: ${response.body}`);
-  const body = response.json<ErrorEnvelope>();
-  assert.equal(body.error.code, code, response.body);
-  assert.equal(body.error.requestId, response.headers["x-request-id"]);
-  if (field !== undefined) {
-    const fields = (body.error.details ?? []).map((detail) => detail.field);
-    assert.ok(fields.includes(field), `expected error details to name ${field}, got ${JSON.stringify(fields)} (${response.body})`);
-  }
-  return body;
-}
 
 const basic = (username: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}` });
 

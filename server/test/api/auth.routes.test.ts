@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { InjectOptions, LightMyRequestResponse } from "fastify";
+import type { InjectOptions } from "fastify";
 import type { Session, TokenResponse, User } from "@auspex/shared/contracts/auth.ts";
 import type { ErrorEnvelope } from "@auspex/shared/contracts/errors.ts";
 import { TEST_PASSWORD, manualClock, startListeningTestApp, startTestApp, type TestApp } from "#test/harness.ts";
+import { assertError } from "#test/support/assert-error.ts";
 
 /*
  * The account endpoints: register, login, refresh, logout, me, password.
@@ -13,20 +14,6 @@ import { TEST_PASSWORD, manualClock, startListeningTestApp, startTestApp, type T
 const NEW_PASSWORD = "marmalade-heron-77";
 const GENERIC_LOGIN_FAILURE = "Invalid username or password";
 
-function assertError(response: LightMyRequestResponse, status: number, code: string, field?: string): ErrorEnvelope {
-  assert.equal(response.statusCode, status, `expected ${status}, got ${response.statusCode}: ${response.body}`);
-  const body = response.json<ErrorEnvelope>();
-  assert.equal(body.error.code, code, response.body);
-  assert.equal(typeof body.error.message, "string");
-  assert.ok(body.error.message.length > 0);
-  assert.equal(body.error.requestId, response.headers["x-request-id"], "error body carries the response's request id");
-  if (field !== undefined) {
-    const fields = (body.error.details ?? []).map((detail) => detail.field);
-    assert.ok(fields.includes(field), `expected error details to name ${field}, got ${JSON.stringify(fields)} (${response.body})`);
-    assert.match(body.error.message, new RegExp(field.replaceAll(".", "\\.")), "the message names the field too");
-  }
-  return body;
-}
 
 function without<T extends Record<string, unknown>>(object: T, key: keyof T): Record<string, unknown> {
   const copy: Record<string, unknown> = { ...object };

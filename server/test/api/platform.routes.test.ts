@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { InjectOptions, LightMyRequestResponse } from "fastify";
+import type { InjectOptions } from "fastify";
 import type { TokenResponse } from "@auspex/shared/contracts/auth.ts";
 import type { ErrorEnvelope } from "@auspex/shared/contracts/errors.ts";
 import type { HealthReport } from "@auspex/shared/contracts/health.ts";
@@ -11,22 +11,13 @@ import { VERSION, createAuspex } from "#server/compose.ts";
 import { loadConfig } from "#server/config/load-config.ts";
 import { createLogger } from "#server/platform/logger.ts";
 import { TEST_PASSWORD, startTestApp, type TestApp } from "#test/harness.ts";
+import { assertError } from "#test/support/assert-error.ts";
 
 /*
  * The platform around the routes: health, metrics, OpenAPI and docs, request
  * ids, CORS, security headers, body limits, content types and the 404 envelope.
  */
 
-function assertError(response: LightMyRequestResponse, status: number, code: string): ErrorEnvelope {
-  assert.equal(response.statusCode, status, `expected ${status}, got ${response.statusCode}: ${response.body}`);
-  assert.match(String(response.headers["content-type"]), /^application\/json/);
-  const body = response.json<ErrorEnvelope>();
-  assert.equal(body.error.code, code, response.body);
-  assert.equal(typeof body.error.message, "string");
-  assert.ok(body.error.message.length > 0);
-  assert.equal(body.error.requestId, response.headers["x-request-id"]);
-  return body;
-}
 
 /** The value of one Prometheus sample line, or undefined. */
 function sample(metrics: string, series: string): number | undefined {

@@ -4,6 +4,7 @@ import type { InjectOptions, LightMyRequestResponse } from "fastify";
 import type { CreatedApiKey, Session, TokenResponse } from "@auspex/shared/contracts/auth.ts";
 import type { ErrorEnvelope } from "@auspex/shared/contracts/errors.ts";
 import { TEST_PASSWORD, manualClock, startListeningTestApp, startTestApp, type TestApp } from "#test/harness.ts";
+import { assertError } from "#test/support/assert-error.ts";
 
 /* Login sessions: listing, device and IP recording, revocation, expiry. */
 
@@ -16,17 +17,6 @@ const SAFARI_ON_IPAD =
 const FIREFOX_ON_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0";
 const CURL = "curl/8.5.0";
 
-function assertError(response: LightMyRequestResponse, status: number, code: string, field?: string): ErrorEnvelope {
-  assert.equal(response.statusCode, status, `expected ${status}, got ${response.statusCode}: ${response.body}`);
-  const body = response.json<ErrorEnvelope>();
-  assert.equal(body.error.code, code, response.body);
-  assert.equal(body.error.requestId, response.headers["x-request-id"]);
-  if (field !== undefined) {
-    const fields = (body.error.details ?? []).map((detail) => detail.field);
-    assert.ok(fields.includes(field), `expected error details to name ${field}, got ${JSON.stringify(fields)}`);
-  }
-  return body;
-}
 
 interface Harness {
   inject(options: InjectOptions): Promise<LightMyRequestResponse>;
