@@ -5,7 +5,7 @@ import { labelsKey, METRIC_NAME } from "#server/modules/query/promql/labels.ts";
 import { formatFloat, formatGo, kahanSum, mean, quantile, variance } from "#server/modules/query/promql/math.rules.ts";
 import type { Labels, Sample, Value, VectorValue } from "#server/modules/query/promql/types.ts";
 
-function groupLabels(labels: Labels, grouping: readonly string[], without: boolean): Labels {
+export function groupLabels(labels: Labels, grouping: readonly string[], without: boolean): Labels {
   const out: Record<string, string> = {};
   if (without) {
     for (const [k, v] of Object.entries(labels)) if (k !== METRIC_NAME && !grouping.includes(k)) out[k] = v;
@@ -27,7 +27,7 @@ interface Group {
  * The group key straight from the sample's labels (names sorted, as labelsKey orders them), so
  * no label object is built per sample and step; a group's labels are built once, on first use.
  */
-function groupKey(labels: Labels, sortedGrouping: readonly string[], without: boolean): string {
+export function groupKey(labels: Labels, sortedGrouping: readonly string[], without: boolean): string {
   let out = "";
   if (without) {
     for (const k of Object.keys(labels).sort()) {
@@ -145,38 +145,40 @@ export function aggregate(
   }
   const out: Sample[] = [];
   for (const g of groupSamples(input, grouping, without)) {
-    const values = g.samples.map((s) => s.value);
-    let value: number;
-    switch (op) {
-      case "sum":
-        value = kahanSum(values);
-        break;
-      case "avg":
-        value = mean(values);
-        break;
-      case "count":
-        value = values.length;
-        break;
-      case "group":
-        value = 1;
-        break;
-      case "min":
-        value = values.reduce((acc, v) => (acc > v || Number.isNaN(acc) ? v : acc));
-        break;
-      case "max":
-        value = values.reduce((acc, v) => (acc < v || Number.isNaN(acc) ? v : acc));
-        break;
-      case "stdvar":
-        value = variance(values);
-        break;
-      case "stddev":
-        value = Math.sqrt(variance(values));
-        break;
-      case "quantile":
-        value = quantile(q, values);
-        break;
-    }
-    out.push({ labels: g.labels, value, ts: t });
+    out.push({ labels: g.labels, value: reduceGroup(op, g.samples.map((s) => s.value), q), ts: t });
   }
   return { type: "vector", samples: out };
+}
+
+/** Aggregations that fold a group's values into one number (all but topk, bottomk, limitk, limit_ratio and count_values). */
+export type ReducingOp = "sum" | "avg" | "count" | "group" | "min" | "max" | "stddev" | "stdvar" | "quantile";
+
+export function isReducingOp(op: string): op is ReducingOp {
+  return REDUCING_OPS.has(op);
+}
+
+const REDUCING_OPS: ReadonlySet<string> = new Set(["sum", "avg", "count", "group", "min", "max", "stddev", "stdvar", "quantile"]);
+
+/** One group's value; `values` is in input order (it decides Kahan summation's rounding). */
+export function reduceGroup(op: ReducingOp, values: readonly number[], q: number): number {
+  switch (op) {
+    case "sum":
+      return kahanSum(values);
+    case "avg":
+      return mean(values);
+    case "count":
+      return values.length;
+    case "group":
+      return 1;
+    case "min":
+      return values.reduce((acc, v) => (acc > v || Number.isNaN(acc) ? v : acc));
+    case "max":
+      return values.reduce((acc, v) => (acc < v || Number.isNaN(acc) ? v : acc));
+    case "stdvar":
+      return variance(values);
+    case "stddev":
+      return Math.sqrt(variance(values));
+    case "quantile":
+      return quantile(q, values);
+  }
 }

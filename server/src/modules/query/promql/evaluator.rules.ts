@@ -21,6 +21,13 @@ import { binaryOp } from "#server/modules/query/promql/binary.rules.ts";
 import { compareLabels, dropName, labelsKey, matches } from "#server/modules/query/promql/labels.ts";
 import { compileRegex, parsePromQL, typeOf, type ParseOptions } from "#server/modules/query/promql/parser.ts";
 import {
+  evaluateSeriesMajor,
+  type RangeLoadedSeries,
+  type SeriesMajorHost,
+  type SeriesMajorResult,
+  type StepSeries,
+} from "#server/modules/query/promql/series-major.rules.ts";
+import {
   isStaleNaN,
   type Labels,
   type MatrixValue,
@@ -45,6 +52,11 @@ export interface EngineOptions {
   readonly now?: () => number;
   /** Allow experimental functions. */
   readonly experimental?: boolean;
+  /**
+   * Run the subtrees that allow it series-major in range queries (default true; results are the
+   * same, false forces step-by-step evaluation, the reference the tests compare against).
+   */
+  readonly seriesMajor?: boolean;
   /** Receives Prometheus-style annotations ("PromQL warning: …", "PromQL info: …"), deduplicated. */
   readonly annotations?: Annotations;
 }
@@ -126,17 +138,21 @@ export function planSelections(expr: Expr, start: number, end: number, options: 
   return out;
 }
 
-interface LoadedSeries {
-  readonly labels: Labels;
-  readonly timestamps: ArrayLike<number>;
-  readonly values: ArrayLike<number>;
-  /** Whether any value is a staleness marker: range windows of series without any skip the scan. */
-  readonly hasStale: boolean;
-}
-
-function containsStale(values: ArrayLike<number>): boolean {
-  for (let i = 0; i < values.length; i++) if (isStaleNaN(values[i] ?? 0)) return true;
-  return false;
+function withoutStaleMarkers(s: SourceSeries): RangeLoadedSeries {
+  const { timestamps, values } = s;
+  let stale = 0;
+  for (let i = 0; i < values.length; i++) if (isStaleNaN(values[i] ?? 0)) stale++;
+  if (stale === 0) return { labels: s.labels, ts: timestamps, vs: values };
+  const ts = new Float64Array(values.length - stale);
+  const vs = new Float64Array(values.length - stale);
+  let j = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] ?? NaN;
+    if (isStaleNaN(v)) continue;
+    ts[j] = timestamps[i] ?? 0;
+    vs[j++] = v;
+  }
+  return { labels: s.labels, ts, vs };
 }
 
 /** Index of the first element > t (upper bound) in a sorted timestamp array. */
@@ -151,16 +167,16 @@ function upperBound(ts: ArrayLike<number>, t: number): number {
   return lo;
 }
 
-export class Evaluator {
+export class Evaluator implements SeriesMajorHost {
   private readonly source: SeriesSource;
-  private readonly lookback: number;
+  readonly lookback: number;
   private readonly subStep: number;
   private readonly maxSamples: number;
   private readonly deadline: number | undefined;
   private readonly now: () => number;
   readonly queryStart: number;
   readonly queryEnd: number;
-  private readonly selections = new Map<VectorSelector, LoadedSeries[]>();
+  private readonly selections = new Map<VectorSelector, SourceSeries[]>();
   private readonly plan: Map<Matcher[] | readonly Matcher[], Selection>;
   private readonly subqueryCache = new Map<SubqueryExpr, Map<number, VectorValue>>();
   private checks = 0;
@@ -217,15 +233,43 @@ export class Evaluator {
     if (this.currentSamples > this.maxSamples) throw new PromQLError("too_many_samples", TOO_MANY_SAMPLES);
   }
 
-  /** Resets the per-step sample count (samples of one step's evaluation are what is held at once). */
-  resetStep(): void {
+  /** Starts step `k` of a range query: the samples held at once are that step's. */
+  startStep(k: number): void {
+    this.step = k;
     this.currentSamples = 0;
+    this.addSamples(this.seriesMajor?.stepSamples[k] ?? 0);
+  }
+
+  private seriesMajor: (SeriesMajorResult & { readonly times: readonly number[] }) | undefined;
+  private step = 0;
+
+  /** Evaluates the subtrees that can run series-major over all step `times` of a range query, ahead of stepping. */
+  prepareSeriesMajor(expr: Expr, times: readonly number[]): void {
+    this.seriesMajor = { ...evaluateSeriesMajor(expr, times, this), times };
+  }
+
+  /** The root's value at every step when the whole query ran series-major. */
+  seriesMajorRoot(expr: Expr): readonly StepSeries[] | undefined {
+    return this.seriesMajor?.nodes.get(expr);
+  }
+
+  /** The vector of a series-major subtree at the current step, if `expr` is one and `t` is that step's time. */
+  private seriesMajorVector(expr: Expr, t: number): VectorValue | undefined {
+    const sm = this.seriesMajor;
+    const series = sm?.nodes.get(expr);
+    if (series === undefined || sm?.times[this.step] !== t) return undefined;
+    const k = this.step;
+    const samples: Sample[] = [];
+    for (const s of series) if (s.present[k] === 1) samples.push({ labels: s.labels, value: s.values[k]!, ts: t });
+    const v: VectorValue = { type: "vector", samples };
+    knownDistinct.add(v);
+    return v;
   }
 
   private readonly distinctCache = new Map<VectorSelector, boolean>();
 
   /** Whether the selector's series keep distinct label sets once `__name__` is dropped (checked once per query). */
-  private distinctWithoutName(sel: VectorSelector): boolean {
+  distinctWithoutName(sel: VectorSelector): boolean {
     let distinct = this.distinctCache.get(sel);
     if (distinct === undefined) {
       const keys = new Set(this.load(sel).map((s) => labelsKey(dropName(s.labels))));
@@ -235,7 +279,11 @@ export class Evaluator {
     return distinct;
   }
 
-  private load(sel: VectorSelector): LoadedSeries[] {
+  loadInstant(sel: VectorSelector): SourceSeries[] {
+    return this.load(sel);
+  }
+
+  private load(sel: VectorSelector): SourceSeries[] {
     const cached = this.selections.get(sel);
     if (cached) return cached;
     const plan = this.plan.get(sel.matchers);
@@ -244,8 +292,19 @@ export class Evaluator {
     const raw: readonly SourceSeries[] = this.source.select(sel.matchers, mint, maxt);
     const regexes = sel.matchers.map((m) => (m.type === "=~" || m.type === "!~" ? compileRegex(m.value) : undefined));
     const matching = raw.filter((s) => sel.matchers.every((m, i) => matches(m, s.labels[m.name] ?? "", regexes[i])));
-    const loaded = matching.map((s): LoadedSeries => ({ labels: s.labels, timestamps: s.timestamps, values: s.values, hasStale: containsStale(s.values) }));
-    this.selections.set(sel, loaded);
+    this.selections.set(sel, matching);
+    return matching;
+  }
+
+  private readonly rangeSelections = new Map<VectorSelector, RangeLoadedSeries[]>();
+
+  /** The selector's series for range windows (staleness markers dropped once per query). */
+  loadRange(sel: VectorSelector): RangeLoadedSeries[] {
+    let loaded = this.rangeSelections.get(sel);
+    if (loaded === undefined) {
+      loaded = this.load(sel).map(withoutStaleMarkers);
+      this.rangeSelections.set(sel, loaded);
+    }
     return loaded;
   }
 
@@ -257,6 +316,8 @@ export class Evaluator {
 
   eval(expr: Expr, t: number): Value {
     this.checkDeadline();
+    const precomputed = this.seriesMajor === undefined ? undefined : this.seriesMajorVector(expr, t);
+    if (precomputed) return precomputed;
     switch (expr.type) {
       case "number":
         return { type: "scalar", value: expr.value };
@@ -315,34 +376,12 @@ export class Evaluator {
     const start = end - ms.range;
     const series: RangeSeries[] = [];
     let count = 0;
-    for (const s of this.load(ms.selector)) {
-      const hi = upperBound(s.timestamps, end);
-      const lo = upperBound(s.timestamps, start);
+    for (const s of this.loadRange(ms.selector)) {
+      const hi = upperBound(s.ts, end);
+      const lo = upperBound(s.ts, start);
       if (hi <= lo) continue;
-      let stale = 0;
-      if (s.hasStale) for (let i = lo; i < hi; i++) if (isStaleNaN(s.values[i] ?? 0)) stale++;
-      let ts: ArrayLike<number>;
-      let vs: ArrayLike<number>;
-      if (stale === 0) {
-        ts = slice(s.timestamps, lo, hi);
-        vs = slice(s.values, lo, hi);
-      } else {
-        if (stale === hi - lo) continue;
-        const tsOut = new Float64Array(hi - lo - stale);
-        const vsOut = new Float64Array(hi - lo - stale);
-        let j = 0;
-        for (let i = lo; i < hi; i++) {
-          const v = s.values[i] ?? NaN;
-          if (isStaleNaN(v)) continue;
-          tsOut[j] = s.timestamps[i] ?? 0;
-          vsOut[j] = v;
-          j++;
-        }
-        ts = tsOut;
-        vs = vsOut;
-      }
-      count += vs.length;
-      series.push({ labels: s.labels, ts, vs });
+      count += hi - lo;
+      series.push({ labels: s.labels, ts: s.ts, vs: s.vs, lo, hi });
     }
     this.addSamples(count);
     return { series, rangeStart: start, rangeEnd: end, range: ms.range, distinctWithoutName: this.distinctWithoutName(ms.selector) };
@@ -393,7 +432,7 @@ export class Evaluator {
       }
     }
     this.addSamples(count);
-    const series: RangeSeries[] = [...bySeries.values()].map((e) => ({ labels: e.labels, ts: e.ts, vs: e.vs.subarray(0, e.n) }));
+    const series: RangeSeries[] = [...bySeries.values()].map((e) => ({ labels: e.labels, ts: e.ts, vs: e.vs, lo: 0, hi: e.n }));
     return { series, rangeStart: start, rangeEnd: end, range: sq.range };
   }
 
@@ -438,17 +477,12 @@ export class Evaluator {
 
 const KEEPS_DUPLICATES: ReadonlySet<string> = new Set(["sort", "sort_desc", "sort_by_label", "sort_by_label_desc"]);
 
-function slice(a: ArrayLike<number>, lo: number, hi: number): ArrayLike<number> {
-  if (ArrayBuffer.isView(a) && a instanceof Float64Array) return a.subarray(lo, hi);
-  return Array.prototype.slice.call(a, lo, hi) as number[];
-}
-
 function toMatrix(series: readonly RangeSeries[]): MatrixValue {
   return {
     type: "matrix",
     series: series.map((s) => {
       const points: Point[] = [];
-      for (let i = 0; i < s.vs.length; i++) points.push({ t: s.ts[i] ?? 0, v: s.vs[i] ?? NaN });
+      for (let i = s.lo; i < s.hi; i++) points.push({ t: s.ts[i] ?? 0, v: s.vs[i] ?? NaN });
       return { labels: s.labels, points };
     }),
   };
@@ -519,26 +553,41 @@ export function evaluateRange(source: SeriesSource, q: RangeQuery, options: Engi
   const ev = new Evaluator(source, expr, q.start, q.end, options);
   if (typeof q.query === "string") ev.queryText = q.query;
   ev.isRangeQuery = true;
+  const times: number[] = [];
+  for (let ts = q.start; ts <= q.end; ts += q.step) times.push(ts);
+  if (options.seriesMajor !== false) ev.prepareSeriesMajor(expr, times);
   const bySeries = new Map<string, { labels: Labels; points: Point[] }>();
   let total = 0;
-  for (let ts = q.start; ts <= q.end; ts += q.step) {
-    ev.resetStep();
-    const v = ev.eval(expr, ts);
-    const samples: readonly { labels: Labels; value: number }[] =
-      v.type === "scalar" ? [{ labels: {}, value: v.value }] : v.type === "vector" ? v.samples : [];
-    for (const s of samples) {
-      const key = labelsKey(s.labels);
-      let entry = bySeries.get(key);
-      if (!entry) {
-        entry = { labels: s.labels, points: [] };
-        bySeries.set(key, entry);
-      }
-      entry.points.push({ t: ts, v: s.value });
+  const root = ev.seriesMajorRoot(expr);
+  if (root) {
+    for (let k = 0; k < times.length; k++) ev.startStep(k);
+    for (const s of root) {
+      const points: Point[] = [];
+      for (let k = 0; k < times.length; k++) if (s.present[k] === 1) points.push({ t: times[k]!, v: s.values[k]! });
+      total += points.length;
+      if (total > maxSamples) throw new PromQLError("too_many_samples", TOO_MANY_SAMPLES);
+      bySeries.set(labelsKey(s.labels), { labels: s.labels, points });
     }
-    total += samples.length;
-    if (total > maxSamples) throw new PromQLError("too_many_samples", TOO_MANY_SAMPLES);
+  } else {
+    for (let k = 0; k < times.length; k++) {
+      const ts = times[k]!;
+      ev.startStep(k);
+      const v = ev.eval(expr, ts);
+      const samples: readonly { labels: Labels; value: number }[] =
+        v.type === "scalar" ? [{ labels: {}, value: v.value }] : v.type === "vector" ? v.samples : [];
+      for (const s of samples) {
+        const key = labelsKey(s.labels);
+        let entry = bySeries.get(key);
+        if (!entry) {
+          entry = { labels: s.labels, points: [] };
+          bySeries.set(key, entry);
+        }
+        entry.points.push({ t: ts, v: s.value });
+      }
+      total += samples.length;
+      if (total > maxSamples) throw new PromQLError("too_many_samples", TOO_MANY_SAMPLES);
+    }
   }
   const series = [...bySeries.values()].sort((a, b) => compareLabels(a.labels, b.labels));
   return { type: "matrix", series };
 }
-

@@ -2,7 +2,15 @@
 import type { Call, Expr, Matcher } from "#server/modules/query/promql/ast.ts";
 import { PromQLError } from "#server/modules/query/promql/errors.ts";
 import { compareLabels, dropName, labelsKey, METRIC_NAME } from "#server/modules/query/promql/labels.ts";
-import { formatGo, kahanInc, mean, quantile, variance } from "#server/modules/query/promql/math.rules.ts";
+import { formatGo } from "#server/modules/query/promql/math.rules.ts";
+import {
+  counterNameInfo,
+  KEEP_NAME,
+  RANGE_FUNCTIONS,
+  type RangeFn,
+  type RangeFunctionArgs,
+  type SampleWindow,
+} from "#server/modules/query/promql/range-functions.rules.ts";
 import { compileRegex } from "#server/modules/query/promql/parser.ts";
 import { isValidLabelName } from "#server/modules/query/promql/aggregate.rules.ts";
 import type { Labels, Sample, Value, VectorValue } from "#server/modules/query/promql/types.ts";
@@ -96,225 +104,31 @@ const DATE: Readonly<Record<string, (d: Date) => number>> = {
   year: (d) => d.getUTCFullYear(),
 };
 
-/** Samples of one series inside a window: parallel arrays (views into storage where possible). */
-export interface RangeSeries {
+/** One series' window in a range-vector argument (indices into its arrays, see SampleWindow). */
+export interface RangeSeries extends SampleWindow {
   readonly labels: Labels;
-  readonly ts: ArrayLike<number>;
-  readonly vs: ArrayLike<number>;
 }
-
-type RangeFn = (w: RangeSeries, input: RangeInput, ctx: FunctionContext) => number | undefined;
-
-const at = (a: ArrayLike<number>, i: number): number => a[i] ?? NaN;
-
-function extrapolatedRate(w: RangeSeries, input: RangeInput, isCounter: boolean, isRate: boolean): number | undefined {
-  const n = w.vs.length;
-  if (n < 2) return undefined;
-  const firstT = at(w.ts, 0);
-  const firstV = at(w.vs, 0);
-  const lastT = at(w.ts, n - 1);
-  let result = at(w.vs, n - 1) - firstV;
-  if (isCounter) {
-    let prev = firstV;
-    for (let i = 1; i < n; i++) {
-      const cur = at(w.vs, i);
-      if (cur < prev) result += prev;
-      prev = cur;
-    }
-  }
-  let durationToStart = (firstT - input.rangeStart) / 1000;
-  let durationToEnd = (input.rangeEnd - lastT) / 1000;
-  const sampledInterval = (lastT - firstT) / 1000;
-  const averageBetween = sampledInterval / (n - 1);
-  const threshold = averageBetween * 1.1;
-  if (durationToStart >= threshold) durationToStart = averageBetween / 2;
-  if (isCounter && result > 0 && firstV >= 0) {
-    const durationToZero = sampledInterval * (firstV / result);
-    if (durationToZero < durationToStart) durationToStart = durationToZero;
-  }
-  if (durationToEnd >= threshold) durationToEnd = averageBetween / 2;
-  let factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval;
-  if (isRate) factor /= input.range / 1000;
-  return result * factor;
-}
-
-function instantValue(w: RangeSeries, isRate: boolean): number | undefined {
-  const n = w.vs.length;
-  if (n < 2) return undefined;
-  const last = at(w.vs, n - 1);
-  const prev = at(w.vs, n - 2);
-  const result = isRate && last < prev ? last : last - prev;
-  if (!isRate) return result;
-  const dt = at(w.ts, n - 1) - at(w.ts, n - 2);
-  if (dt === 0) return undefined;
-  return result / (dt / 1000);
-}
-
-/** Least-squares slope and intercept with x = (t - interceptTime) seconds. */
-function linearRegression(w: RangeSeries, interceptTime: number): [number, number] {
-  let n = 0;
-  let sumX = 0;
-  let cX = 0;
-  let sumY = 0;
-  let cY = 0;
-  let sumXY = 0;
-  let cXY = 0;
-  let sumX2 = 0;
-  let cX2 = 0;
-  const initY = at(w.vs, 0);
-  let constY = true;
-  for (let i = 0; i < w.vs.length; i++) {
-    const v = at(w.vs, i);
-    if (i > 0 && v !== at(w.vs, i - 1)) constY = false;
-    n++;
-    const x = (at(w.ts, i) - interceptTime) / 1000;
-    [sumX, cX] = kahanInc(x, sumX, cX);
-    [sumY, cY] = kahanInc(v, sumY, cY);
-    [sumXY, cXY] = kahanInc(x * v, sumXY, cXY);
-    [sumX2, cX2] = kahanInc(x * x, sumX2, cX2);
-  }
-  if (constY) {
-    if (!Number.isFinite(initY)) return [NaN, NaN];
-    return [0, initY];
-  }
-  sumX += cX;
-  sumY += cY;
-  sumXY += cXY;
-  sumX2 += cX2;
-  const covXY = sumXY - (sumX * sumY) / n;
-  const varX = sumX2 - (sumX * sumX) / n;
-  const slope = covXY / varX;
-  const intercept = sumY / n - (slope * sumX) / n;
-  return [slope, intercept];
-}
-
-const values = (w: RangeSeries): number[] => Array.from(w.vs);
-
-function extreme(w: RangeSeries, max: boolean): number {
-  let acc = at(w.vs, 0);
-  for (let i = 1; i < w.vs.length; i++) {
-    const v = at(w.vs, i);
-    if ((max ? acc < v : acc > v) || Number.isNaN(acc)) acc = v;
-  }
-  return acc;
-}
-
-function tsOfExtreme(w: RangeSeries, max: boolean): number | undefined {
-  let best = -1;
-  for (let i = 0; i < w.vs.length; i++) {
-    const v = at(w.vs, i);
-    const b = best < 0 ? NaN : at(w.vs, best);
-    if (best < 0 || (max ? v >= b : v <= b) || Number.isNaN(b)) best = i;
-  }
-  return best < 0 ? undefined : at(w.ts, best) / 1000;
-}
-
-const RANGE_FUNCTIONS: Readonly<Record<string, RangeFn>> = {
-  rate: (w, input) => extrapolatedRate(w, input, true, true),
-  increase: (w, input) => extrapolatedRate(w, input, true, false),
-  delta: (w, input) => extrapolatedRate(w, input, false, false),
-  irate: (w) => instantValue(w, true),
-  idelta: (w) => instantValue(w, false),
-  deriv: (w) => (w.vs.length < 2 ? undefined : linearRegression(w, at(w.ts, 0))[0]),
-  predict_linear: (w, _input, ctx) => {
-    if (w.vs.length < 2) return undefined;
-    const duration = scalarArg(ctx, 1);
-    const [slope, intercept] = linearRegression(w, ctx.t);
-    return slope * duration + intercept;
-  },
-  resets: (w) => {
-    let n = 0;
-    for (let i = 1; i < w.vs.length; i++) if (at(w.vs, i) < at(w.vs, i - 1)) n++;
-    return n;
-  },
-  changes: (w) => {
-    let n = 0;
-    for (let i = 1; i < w.vs.length; i++) {
-      const a = at(w.vs, i - 1);
-      const b = at(w.vs, i);
-      if (a !== b && !(Number.isNaN(a) && Number.isNaN(b))) n++;
-    }
-    return n;
-  },
-  avg_over_time: (w) => mean(w.vs),
-  sum_over_time: (w) => {
-    let sum = 0;
-    let c = 0;
-    for (let i = 0; i < w.vs.length; i++) [sum, c] = kahanInc(at(w.vs, i), sum, c);
-    return Number.isFinite(sum) ? sum + c : sum;
-  },
-  count_over_time: (w) => w.vs.length,
-  min_over_time: (w) => extreme(w, false),
-  max_over_time: (w) => extreme(w, true),
-  last_over_time: (w) => at(w.vs, w.vs.length - 1),
-  first_over_time: (w) => at(w.vs, 0),
-  present_over_time: () => 1,
-  stddev_over_time: (w) => Math.sqrt(variance(w.vs)),
-  stdvar_over_time: (w) => variance(w.vs),
-  quantile_over_time: (w, _input, ctx) => quantile(scalarArg(ctx, 0), values(w)),
-  mad_over_time: (w) => {
-    const vs = values(w);
-    const med = quantile(0.5, vs);
-    return quantile(
-      0.5,
-      vs.map((v) => Math.abs(v - med)),
-    );
-  },
-  ts_of_last_over_time: (w) => at(w.ts, w.ts.length - 1) / 1000,
-  ts_of_first_over_time: (w) => at(w.ts, 0) / 1000,
-  ts_of_max_over_time: (w) => tsOfExtreme(w, true),
-  ts_of_min_over_time: (w) => tsOfExtreme(w, false),
-  double_exponential_smoothing: (w, _input, ctx) => {
-    const sf = scalarArg(ctx, 1);
-    const tf = scalarArg(ctx, 2);
-    if (!(sf > 0 && sf < 1)) throw new PromQLError("execution", `invalid smoothing factor. Expected: 0 < sf < 1, got: ${sf}`);
-    if (!(tf > 0 && tf < 1)) throw new PromQLError("execution", `invalid trend factor. Expected: 0 < tf < 1, got: ${tf}`);
-    const n = w.vs.length;
-    if (n < 2) return undefined;
-    let s0 = 0;
-    let s1 = at(w.vs, 0);
-    let b = at(w.vs, 1) - s1;
-    for (let i = 1; i < n; i++) {
-      const x = sf * at(w.vs, i);
-      if (i > 1) b = tf * (s1 - s0) + (1 - tf) * b;
-      const y = (1 - sf) * (s1 + b);
-      s0 = s1;
-      s1 = x + y;
-    }
-    return s1;
-  },
-};
-
-/** Functions whose output keeps the metric name. */
-const KEEP_NAME: ReadonlySet<string> = new Set(["last_over_time", "first_over_time"]);
-
-const COUNTER_NAME = /_(total|sum|count|bucket)$/;
 
 function rangeFunction(ctx: FunctionContext, name: string, fn: RangeFn): VectorValue {
   const argIndex = name === "quantile_over_time" ? 1 : 0;
   const input = ctx.rangeArg(argIndex);
   const out: Sample[] = [];
-  const counterCheck = name === "rate" || name === "increase";
   if (name === "quantile_over_time" && input.series.length > 0) {
     const q = scalarArg(ctx, 0);
     if (!(q >= 0 && q <= 1)) ctx.annotate("warning", `quantile value should be between 0 and 1, got ${formatGo(q)}`, ctx.expr.args[0]?.pos ?? ctx.expr.pos);
   }
+  const args: RangeFunctionArgs = { t: ctx.t, scalar: (i) => scalarArg(ctx, i) };
+  const keepName = KEEP_NAME.has(name);
   for (const s of input.series) {
-    if (s.vs.length === 0) continue;
-    const metric = s.labels[METRIC_NAME];
-    if (counterCheck && metric !== undefined && !COUNTER_NAME.test(metric)) {
-      ctx.annotate(
-        "info",
-        `metric might not be a counter, name does not end in _total/_sum/_count/_bucket: ${JSON.stringify(metric)}`,
-        ctx.expr.args[0]?.pos ?? ctx.expr.pos,
-      );
-    }
-    const v = fn(s, input, ctx);
+    if (s.hi <= s.lo) continue;
+    const info = counterNameInfo(name, s.labels[METRIC_NAME]);
+    if (info !== undefined) ctx.annotate("info", info, ctx.expr.args[0]?.pos ?? ctx.expr.pos);
+    const v = fn(s, input, args);
     if (v === undefined) continue;
-    out.push({ labels: KEEP_NAME.has(name) ? s.labels : dropName(s.labels), value: v, ts: ctx.t });
+    out.push({ labels: keepName ? s.labels : dropName(s.labels), value: v, ts: ctx.t });
   }
   const result = vec(out);
-  if (input.distinctWithoutName === true && !KEEP_NAME.has(name)) knownDistinct.add(result);
+  if (input.distinctWithoutName === true && !keepName) knownDistinct.add(result);
   return result;
 }
 
@@ -599,7 +413,7 @@ export function callFunction(ctx: FunctionContext): Value {
     }
     case "absent_over_time": {
       const input = ctx.rangeArg(0);
-      if (input.series.some((s) => s.vs.length > 0)) return vec([]);
+      if (input.series.some((s) => s.hi > s.lo)) return vec([]);
       return vec([{ labels: absentLabels(ctx.expr.args[0]), value: 1, ts: t }]);
     }
     case "clamp": {

@@ -17,15 +17,15 @@ export function kahanSum(values: readonly number[]): number {
   return Number.isFinite(sum + c) || !Number.isFinite(sum) ? sum + c : sum;
 }
 
-/** Mean like Prometheus's avg: Kahan sum, switching to an incremental mean on overflow. */
-export function mean(values: ArrayLike<number>): number {
+/** Mean like Prometheus's avg (of values[lo..hi)): Kahan sum, switching to an incremental mean on overflow. */
+export function mean(values: ArrayLike<number>, lo = 0, hi = values.length): number {
   let sum = 0;
   let c = 0;
   let incremental = false;
   let m = 0;
   let mc = 0;
   let count = 0;
-  for (let i = 0; i < values.length; i++) {
+  for (let i = lo; i < hi; i++) {
     const v = values[i] ?? NaN;
     count++;
     if (!incremental) {
@@ -57,14 +57,14 @@ export function mean(values: ArrayLike<number>): number {
   return (sum + c) / count;
 }
 
-/** Population variance (Welford with Kahan compensation, as Prometheus's stdvar). */
-export function variance(values: ArrayLike<number>): number {
+/** Population variance of values[lo..hi) (Welford with Kahan compensation, as Prometheus's stdvar). */
+export function variance(values: ArrayLike<number>, lo = 0, hi = values.length): number {
   let count = 0;
   let m = 0;
   let cm = 0;
   let aux = 0;
   let ca = 0;
-  for (let i = 0; i < values.length; i++) {
+  for (let i = lo; i < hi; i++) {
     const v = values[i] ?? NaN;
     count++;
     const delta = v - (m + cm);
