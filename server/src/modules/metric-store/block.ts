@@ -17,7 +17,7 @@ import { LabelIndex, labelsKey } from "#server/modules/metric-store/labels.ts";
 import type { StoredChunk } from "#server/modules/metric-store/head.ts";
 import { fsyncDir } from "#server/modules/metric-store/wal.ts";
 import { ByteReader, ByteWriter } from "#server/modules/metric-store/varint.ts";
-import { SampleBuffer, decodeChunk } from "#server/modules/metric-store/xor-chunk.ts";
+import { SampleBuffer, decodeChunk, sampleCapacity, type SampleArena } from "#server/modules/metric-store/xor-chunk.ts";
 
 const CHUNKS_MAGIC = [0x41, 0x58, 0x43, 0x48, 1];
 const INDEX_MAGIC = [0x41, 0x58, 0x49, 0x58, 1];
@@ -295,8 +295,11 @@ export class Block {
     return out;
   }
 
-  read(s: BlockSeries, mint: number, maxt: number, out = new SampleBuffer(64)): SampleBuffer {
-    for (const c of this.readChunks(s, mint, maxt)) decodeChunk(c.bytes, out, mint, maxt);
+  read(s: BlockSeries, mint: number, maxt: number, arena?: SampleArena): SampleBuffer {
+    const chunks = this.readChunks(s, mint, maxt);
+    const capacity = sampleCapacity(chunks);
+    const out = arena ? arena.buffer(capacity) : new SampleBuffer(capacity);
+    for (const c of chunks) decodeChunk(c.bytes, out, mint, maxt);
     return out;
   }
 

@@ -142,7 +142,7 @@ describe("embedded metric store", () => {
     const expected = new Uint32Array(values.buffer);
     const check = async (s: EmbeddedMetricStore): Promise<void> => {
       const [series] = await s.select("u1", [], -Infinity, Infinity);
-      assert.deepEqual(new Uint32Array(series!.values.buffer), expected);
+      assert.deepEqual(new Uint32Array(series!.values.buffer, series!.values.byteOffset, series!.values.length * 2), expected);
       assert.deepEqual(bitsOf(series!.values[1]!), [2, 0x7ff00000]);
     };
     await check(store);

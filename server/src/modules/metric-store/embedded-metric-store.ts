@@ -22,6 +22,7 @@ import { Wal, type WalReplayReport } from "#server/modules/metric-store/wal.ts";
 import {
   HI,
   LO,
+  SampleArena,
   SampleBuffer,
   decodeChunk,
   encodeChunks,
@@ -267,6 +268,7 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
     withSamples: boolean,
   ): Map<string, { labels: Labels; parts: SampleBuffer[] }> {
     const found = new Map<string, { labels: Labels; parts: SampleBuffer[] }>();
+    const arena = new SampleArena();
     const add = (labels: Labels, key: string, part: SampleBuffer | null): void => {
       let entry = found.get(key);
       if (!entry) found.set(key, (entry = { labels, parts: [] }));
@@ -274,7 +276,7 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
     };
     for (const s of head.select(userId, matchers)) {
       if (withSamples) {
-        const buf = head.read(s, mint, maxt);
+        const buf = head.read(s, mint, maxt, arena);
         if (buf.length > 0) add(s.labels, s.key, buf);
       } else if (head.hasData(s, mint, maxt)) add(s.labels, s.key, null);
     }
@@ -285,7 +287,7 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
       for (const id of user.index.select(matchers)) {
         const bs = user.series[id]!;
         if (withSamples) {
-          const buf = block.read(bs, mint, maxt);
+          const buf = block.read(bs, mint, maxt, arena);
           if (buf.length > 0) add(bs.labels, block.seriesKey(bs), buf);
         } else if (block.hasData(bs, mint, maxt)) add(bs.labels, block.seriesKey(bs), null);
       }
@@ -303,8 +305,8 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
     const out: SeriesData[] = [];
     for (const key of [...found.keys()].sort()) {
       const entry = found.get(key)!;
-      const merged = mergeSorted(entry.parts);
-      const { timestamps, values } = merged.toArrays();
+      // Every part was decoded for this call alone, so the merged columns are handed over uncopied.
+      const { timestamps, values } = mergeSorted(entry.parts).columns();
       out.push({ labels: entry.labels, timestamps, values });
     }
     return out;

@@ -16,6 +16,8 @@ import {
   decodeChunk,
   encodeChunks,
   mergeSorted,
+  sampleCapacity,
+  type SampleArena,
 } from "#server/modules/metric-store/xor-chunk.ts";
 
 export type StoredChunk = { mint: number; maxt: number; count: number; bytes: Uint8Array };
@@ -187,10 +189,13 @@ export class Head {
   }
 
   /** Samples of the series with mint <= t <= maxt, sorted; in-order data wins over out-of-order duplicates. */
-  read(s: HeadSeries, mint: number, maxt: number): SampleBuffer {
-    const inOrder = new SampleBuffer(64);
-    for (const c of s.chunks) if (c.maxt >= mint && c.mint <= maxt) decodeChunk(c.bytes, inOrder, mint, maxt);
-    if (s.open && s.open.count > 0 && s.open.maxt >= mint && s.open.mint <= maxt) decodeChunk(s.open.view(), inOrder, mint, maxt);
+  read(s: HeadSeries, mint: number, maxt: number, arena?: SampleArena): SampleBuffer {
+    const chunks = s.chunks.filter((c) => c.maxt >= mint && c.mint <= maxt);
+    const open = s.open && s.open.count > 0 && s.open.maxt >= mint && s.open.mint <= maxt ? s.open : undefined;
+    const capacity = sampleCapacity(chunks) + (open?.count ?? 0);
+    const inOrder = arena ? arena.buffer(capacity) : new SampleBuffer(capacity);
+    for (const c of chunks) decodeChunk(c.bytes, inOrder, mint, maxt);
+    if (open) decodeChunk(open.view(), inOrder, mint, maxt);
     if (!s.ooo || s.ooo.length === 0) return inOrder;
     const ooo = new SampleBuffer(s.ooo.length);
     for (let i = 0; i < s.ooo.length; i++) {

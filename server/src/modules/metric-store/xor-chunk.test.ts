@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { BitReader, BitWriter } from "#server/modules/metric-store/bits.ts";
+import { BitWriter } from "#server/modules/metric-store/bits.ts";
 import { ByteReader, ByteWriter } from "#server/modules/metric-store/varint.ts";
 import {
   SampleBuffer,
@@ -34,8 +34,11 @@ function roundTrip(ts: number[], vs: number[]): void {
   }
 }
 
-describe("bit writer/reader", () => {
-  it("round-trips mixed widths from 0 to 32 bits", () => {
+/** Bit `i` of `bytes`, most significant first: the plainest possible reader, to check the writer. */
+const bitAt = (bytes: Uint8Array, i: number): number => ((bytes[i >>> 3] ?? 0) >>> (7 - (i & 7))) & 1;
+
+describe("bit writer", () => {
+  it("writes mixed widths from 0 to 32 bits, most significant bit first", () => {
     const w = new BitWriter(1);
     const rand = seededRandom(1);
     const items: Array<[number, number]> = [];
@@ -46,15 +49,15 @@ describe("bit writer/reader", () => {
       w.writeBits(v, n);
     }
     w.writeBit(1);
-    const r = new BitReader(w.bytes());
-    for (const [v, n] of items) assert.equal(r.readBits(n), v);
-    assert.equal(r.readBit(), 1);
-  });
-
-  it("throws when reading past the end", () => {
-    const r = new BitReader(new Uint8Array([0xff]));
-    assert.equal(r.readBits(8), 255);
-    assert.throws(() => r.readBit(), RangeError);
+    const bytes = w.bytes();
+    let pos = 0;
+    for (const [v, n] of items) {
+      let read = 0;
+      for (let b = 0; b < n; b++) read = read * 2 + bitAt(bytes, pos++);
+      assert.equal(read, v);
+    }
+    assert.equal(bitAt(bytes, pos), 1);
+    assert.equal(bytes.length, Math.ceil((pos + 1) / 8));
   });
 });
 
@@ -131,6 +134,26 @@ describe("XOR chunk", () => {
     assert.deepEqual(Array.from(out.t.subarray(0, out.length)), [30, 40, 50, 60]);
   });
 
+  it("appends after samples already in the buffer", () => {
+    const enc = new XorChunkEncoder();
+    for (let i = 0; i < 5; i++) enc.append(100 + i, i * 1.5);
+    const out = new SampleBuffer(2);
+    out.push(1, 42);
+    decodeChunk(enc.bytes(), out);
+    assert.deepEqual(Array.from(out.t.subarray(0, out.length)), [1, 100, 101, 102, 103, 104]);
+    assert.deepEqual(Array.from(out.v.subarray(0, out.length)), [42, 0, 1.5, 3, 4.5, 6]);
+  });
+
+  it("throws a RangeError for a truncated chunk instead of inventing samples", () => {
+    const enc = new XorChunkEncoder();
+    const rand = seededRandom(3);
+    for (let i = 0; i < 120; i++) enc.append(i * 15_000 + Math.floor(rand() * 1000), rand() * 1e6);
+    const bytes = enc.bytes();
+    for (const keep of [10, 17, Math.floor(bytes.length / 2), bytes.length - 2]) {
+      assert.throws(() => decodeAll(bytes.slice(0, keep)), RangeError, `truncated to ${keep} bytes`);
+    }
+  });
+
   it("cuts chunks at the sample limit and at time boundaries", () => {
     const buf = new SampleBuffer();
     for (let i = 0; i < 300; i++) buf.push(i * 10, i);
@@ -150,7 +173,7 @@ describe("XOR chunk", () => {
     [2, 3, 6].forEach((t) => b.push(t, -t));
     const m = mergeSorted([a, b]);
     assert.deepEqual(Array.from(m.t.subarray(0, m.length)), [1, 2, 3, 5, 6]);
-    assert.deepEqual(Array.from(m.toArrays().values), [1, -2, 3, 5, -6]);
+    assert.deepEqual(Array.from(m.columns().values), [1, -2, 3, 5, -6]);
   });
 });
 

@@ -13,7 +13,7 @@
  *    `1` + 5 bits leading zeros (capped at 31) + 6 bits meaningful length (64 as 0) + the bits.
  * Timestamps are integer milliseconds (safe integers). Values keep their exact bits (NaN payloads).
  */
-import { BitReader, BitWriter } from "#server/modules/metric-store/bits.ts";
+import { BitWriter } from "#server/modules/metric-store/bits.ts";
 
 export const CHUNK_HEADER_BYTES = 2;
 export const MAX_CHUNK_SAMPLES = 120;
@@ -201,46 +201,110 @@ export function chunkSampleCount(chunk: Uint8Array): number {
 }
 
 /**
+ * The 32 bits of `buf` starting at bit `pos`, as an int32 (kept in int32 range so optimised code
+ * never boxes it). Bytes past the end read as undefined, which the bit operators turn into 0:
+ * the decoder checks its position against the end once per sample instead of on every read.
+ */
+function word32(buf: Uint8Array, pos: number): number {
+  const i = pos >>> 3;
+  const shift = pos & 7;
+  const word = (buf[i]! << 24) | (buf[i + 1]! << 16) | (buf[i + 2]! << 8) | buf[i + 3]!;
+  return shift === 0 ? word : (word << shift) | (buf[i + 4]! >>> (8 - shift));
+}
+
+/** Bits [pos, pos + n) of `buf` as a number, for 1 <= n <= 31. */
+function bitsAt(buf: Uint8Array, pos: number, n: number): number {
+  return word32(buf, pos) >>> (32 - n);
+}
+
+/** Bits [pos, pos + n) for 1 <= n <= 32, the 32-bit case as an int32 with the same bits. */
+function bitsUpTo32(buf: Uint8Array, pos: number, n: number): number {
+  return n === 32 ? word32(buf, pos) : bitsAt(buf, pos, n);
+}
+
+function signed(bits: number, size: number): number {
+  return bits > 1 << (size - 1) ? bits - (1 << size) : bits;
+}
+
+/**
  * Decodes a chunk, appending samples with mint <= t <= maxt to `out` at `out.length`.
- * Values are written as bits into `out.valueBits` so NaN payloads survive.
+ * Values are written as bits into `out.vBits` so NaN payloads survive (as int32 words: the
+ * Uint32Array stores the same bits). The bit position lives in a local and every read is one
+ * 32-bit window, which keeps this loop free of calls V8 cannot inline and of boxed numbers: the
+ * query path decodes every sample it reads through here.
  */
 export function decodeChunk(chunk: Uint8Array, out: SampleBuffer, mint = -Infinity, maxt = Infinity): void {
   const n = chunkSampleCount(chunk);
   if (n === 0) return;
+  const end = chunk.length * 8;
+  let pos = CHUNK_HEADER_BYTES * 8;
+  if (pos + 128 > end) throw new RangeError("bit stream exhausted");
   out.reserve(n);
-  const r = new BitReader(chunk, CHUNK_HEADER_BYTES);
-  const thi = r.readBits(32);
-  const tlo = r.readBits(32);
-  let t = bitsToFloat(tlo, thi);
-  let hi = r.readBits(32);
-  let lo = r.readBits(32);
-  if (t >= mint && t <= maxt) out.pushBits(t, lo, hi);
+  const times = out.t;
+  const bits = out.vBits;
+  let length = out.length;
+  let t = bitsToFloat(word32(chunk, pos + 32), word32(chunk, pos));
+  let hi = word32(chunk, pos + 64);
+  let lo = word32(chunk, pos + 96);
+  pos += 128;
+  if (t >= mint && t <= maxt) {
+    times[length] = t;
+    bits[2 * length + LO] = lo;
+    bits[2 * length + HI] = hi;
+    length++;
+  }
   let delta = 0;
   let leading = 0;
   let trailing = 0;
   for (let i = 1; i < n; i++) {
-    const dod = readDod(r);
+    // Delta of delta: 0 | 10 + 14 bits | 110 + 17 bits | 1110 + 20 bits | 1111 + float64 bits.
+    const prefix = bitsAt(chunk, pos, 4);
+    let dod: number;
+    if (prefix < 0b1000) {
+      dod = 0;
+      pos += 1;
+    } else if (prefix < 0b1100) {
+      dod = signed(bitsAt(chunk, pos + 2, 14), 14);
+      pos += 16;
+    } else if (prefix < 0b1110) {
+      dod = signed(bitsAt(chunk, pos + 3, 17), 17);
+      pos += 20;
+    } else if (prefix === 0b1110) {
+      dod = signed(bitsAt(chunk, pos + 4, 20), 20);
+      pos += 24;
+    } else {
+      dod = bitsToFloat(word32(chunk, pos + 36), word32(chunk, pos + 4));
+      pos += 68;
+    }
     delta = i === 1 ? dod : delta + dod;
     t += delta;
-    if (r.readBit() === 1) {
+    // Value: 0 (same) | 10 + meaningful bits (previous window) | 11 + 5 bits leading + 6 bits length + bits.
+    const control = bitsAt(chunk, pos, 2);
+    if (control < 0b10) {
+      pos += 1;
+    } else {
       let sig: number;
-      if (r.readBit() === 1) {
-        leading = r.readBits(5);
-        sig = r.readBits(6);
+      if (control === 0b11) {
+        const header = bitsAt(chunk, pos + 2, 11);
+        leading = header >>> 6;
+        sig = header & 63;
         if (sig === 0) sig = 64;
         trailing = 64 - leading - sig;
+        pos += 13;
       } else {
         sig = 64 - leading - trailing;
+        pos += 2;
       }
       let xhi: number;
       let xlo: number;
       if (sig > 32) {
-        xhi = r.readBits(sig - 32);
-        xlo = r.readBits(32);
+        xhi = bitsUpTo32(chunk, pos, sig - 32);
+        xlo = word32(chunk, pos + sig - 32);
       } else {
         xhi = 0;
-        xlo = r.readBits(sig);
+        xlo = bitsUpTo32(chunk, pos, sig);
       }
+      pos += sig;
       // shift (xhi, xlo) left by `trailing`
       if (trailing >= 32) {
         xhi = xlo << (trailing - 32);
@@ -249,26 +313,52 @@ export function decodeChunk(chunk: Uint8Array, out: SampleBuffer, mint = -Infini
         xhi = (xhi << trailing) | (xlo >>> (32 - trailing));
         xlo = xlo << trailing;
       }
-      hi = (hi ^ xhi) >>> 0;
-      lo = (lo ^ xlo) >>> 0;
+      hi ^= xhi;
+      lo ^= xlo;
     }
-    if (t > maxt) return;
-    if (t >= mint) out.pushBits(t, lo, hi);
+    if (pos > end) throw new RangeError("bit stream exhausted");
+    if (t > maxt) break;
+    if (t >= mint) {
+      times[length] = t;
+      bits[2 * length + LO] = lo;
+      bits[2 * length + HI] = hi;
+      length++;
+    }
   }
+  out.length = length;
 }
 
-function readDod(r: BitReader): number {
-  if (r.readBit() === 0) return 0;
-  if (r.readBit() === 0) return signed(r.readBits(14), 14);
-  if (r.readBit() === 0) return signed(r.readBits(17), 17);
-  if (r.readBit() === 0) return signed(r.readBits(20), 20);
-  const hi = r.readBits(32);
-  const lo = r.readBits(32);
-  return bitsToFloat(lo, hi);
+/** Room for every sample of `chunks`, so decoding them never grows the buffer. */
+export function sampleCapacity(chunks: ReadonlyArray<{ count: number }>): number {
+  let n = 0;
+  for (const c of chunks) n += c.count;
+  return n;
 }
 
-function signed(bits: number, size: number): number {
-  return bits > 1 << (size - 1) ? bits - (1 << size) : bits;
+const ARENA_BLOCK_SAMPLES = 65_536;
+
+/**
+ * Hands out sample buffers carved from large shared blocks. A query decodes thousands of short
+ * series, and allocating two typed arrays per series costs about as much as decoding it.
+ */
+export class SampleArena {
+  private t = new Float64Array(0);
+  private v = new Float64Array(0);
+  private used = 0;
+
+  /** A buffer with room for `capacity` samples (it still grows on its own past that). */
+  buffer(capacity: number): SampleBuffer {
+    if (this.used + capacity > this.t.length) {
+      const size = Math.max(capacity, ARENA_BLOCK_SAMPLES);
+      this.t = new Float64Array(size);
+      this.v = new Float64Array(size);
+      this.used = 0;
+    }
+    const end = this.used + capacity;
+    const out = SampleBuffer.over(this.t.subarray(this.used, end), this.v.subarray(this.used, end));
+    this.used = end;
+    return out;
+  }
 }
 
 /** A growable pair of columns (timestamps, value bits) used for decoding and merging. */
@@ -282,6 +372,15 @@ export class SampleBuffer {
     this.t = new Float64Array(capacity);
     this.v = new Float64Array(capacity);
     this.vBits = new Uint32Array(this.v.buffer);
+  }
+
+  /** An empty buffer writing into the given columns (views of equal length). */
+  static over(t: Float64Array, v: Float64Array): SampleBuffer {
+    const out = new SampleBuffer(0);
+    out.t = t;
+    out.v = v;
+    out.vBits = new Uint32Array(v.buffer, v.byteOffset, v.length * 2);
+    return out;
   }
 
   reserve(extra: number): void {
@@ -324,12 +423,12 @@ export class SampleBuffer {
     this.pushBits(src.t[i]!, src.vBits[2 * i + LO]!, src.vBits[2 * i + HI]!);
   }
 
-  /** Trimmed copies of the columns (values copied as bits). */
-  toArrays(): { timestamps: Float64Array; values: Float64Array } {
-    const timestamps = this.t.slice(0, this.length);
-    const values = new Float64Array(this.length);
-    new Uint32Array(values.buffer).set(this.vBits.subarray(0, this.length * 2));
-    return { timestamps, values };
+  /**
+   * The columns trimmed to `length`, as views over this buffer's memory (values keep their bits):
+   * for a buffer that is handed over, not reused.
+   */
+  columns(): { timestamps: Float64Array; values: Float64Array } {
+    return { timestamps: this.t.subarray(0, this.length), values: this.v.subarray(0, this.length) };
   }
 }
 

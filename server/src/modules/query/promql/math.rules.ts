@@ -10,11 +10,26 @@ export function kahanInc(inc: number, sum: number, c: number): [number, number] 
   return [t, nc];
 }
 
+/** `kahanInc` in place on element `k` of running sums and compensations (no tuple per step). */
+export function kahanAddAt(sums: Float64Array, compensations: Float64Array, k: number, inc: number): void {
+  const sum = sums[k]!;
+  const t = sum + inc;
+  if (!Number.isFinite(t)) compensations[k] = 0;
+  else if (Math.abs(sum) >= Math.abs(inc)) compensations[k]! += sum - t + inc;
+  else compensations[k]! += inc - t + sum;
+  sums[k] = t;
+}
+
+/** The value of a Kahan sum from its running sum and compensation. */
+export function kahanResult(sum: number, c: number): number {
+  return Number.isFinite(sum + c) || !Number.isFinite(sum) ? sum + c : sum;
+}
+
 export function kahanSum(values: readonly number[]): number {
   let sum = 0;
   let c = 0;
   for (const v of values) [sum, c] = kahanInc(v, sum, c);
-  return Number.isFinite(sum + c) || !Number.isFinite(sum) ? sum + c : sum;
+  return kahanResult(sum, c);
 }
 
 /** Mean like Prometheus's avg (of values[lo..hi)): Kahan sum, switching to an incremental mean on overflow. */

@@ -12,6 +12,23 @@ export interface SampleWindow {
   readonly vs: ArrayLike<number>;
   readonly lo: number;
   readonly hi: number;
+  /** Optional `valueDrops(vs)`: lets rate(), increase() and resets() skip scanning for counter resets. */
+  readonly drops?: Int32Array | undefined;
+}
+
+/** For each index i, how many j <= i have vs[j] < vs[j - 1]: the drops inside (lo, hi) are drops[hi-1] - drops[lo]. */
+export function valueDrops(vs: ArrayLike<number>): Int32Array {
+  const out = new Int32Array(vs.length);
+  let n = 0;
+  for (let i = 1; i < vs.length; i++) {
+    if ((vs[i] ?? NaN) < (vs[i - 1] ?? NaN)) n++;
+    out[i] = n;
+  }
+  return out;
+}
+
+function dropsInWindow(w: SampleWindow): number | undefined {
+  return w.drops === undefined ? undefined : (w.drops[w.hi - 1] ?? 0) - (w.drops[w.lo] ?? 0);
 }
 
 /** The range (rangeStart, rangeEnd] the window was cut from, and its length (ms). */
@@ -39,7 +56,7 @@ function extrapolatedRate(w: SampleWindow, bounds: RangeBounds, isCounter: boole
   const firstV = at(vs, lo);
   const lastT = at(ts, hi - 1);
   let result = at(vs, hi - 1) - firstV;
-  if (isCounter) {
+  if (isCounter && dropsInWindow(w) !== 0) {
     let prev = firstV;
     for (let i = lo + 1; i < hi; i++) {
       const cur = at(vs, i);
@@ -151,7 +168,9 @@ export const RANGE_FUNCTIONS: Readonly<Record<string, RangeFn>> = {
     return slope * duration + intercept;
   },
   resets: (w) => {
-    let n = 0;
+    let n = dropsInWindow(w);
+    if (n !== undefined) return n;
+    n = 0;
     for (let i = w.lo + 1; i < w.hi; i++) if (at(w.vs, i) < at(w.vs, i - 1)) n++;
     return n;
   },
@@ -220,6 +239,9 @@ const WITH_SCALAR_ARGS: ReadonlySet<string> = new Set(["predict_linear", "quanti
 export function isWindowOnlyFunction(name: string): boolean {
   return Object.hasOwn(RANGE_FUNCTIONS, name) && !WITH_SCALAR_ARGS.has(name);
 }
+
+/** Range functions that read `SampleWindow.drops` when given. */
+export const USES_DROPS: ReadonlySet<string> = new Set(["rate", "increase", "resets"]);
 
 /** Functions whose output keeps the metric name. */
 export const KEEP_NAME: ReadonlySet<string> = new Set(["last_over_time", "first_over_time"]);

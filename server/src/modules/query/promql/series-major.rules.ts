@@ -15,12 +15,15 @@
 import type { AggregateExpr, Call, Expr, MatrixSelector, VectorSelector } from "#server/modules/query/promql/ast.ts";
 import { groupKey, groupLabels, isReducingOp, reduceGroup, type ReducingOp } from "#server/modules/query/promql/aggregate.rules.ts";
 import { dropName, METRIC_NAME } from "#server/modules/query/promql/labels.ts";
+import { kahanAddAt, kahanResult } from "#server/modules/query/promql/math.rules.ts";
 import {
   counterNameInfo,
   isWindowOnlyFunction,
   KEEP_NAME,
   RANGE_FUNCTIONS,
   type RangeFunctionArgs,
+  USES_DROPS,
+  valueDrops,
 } from "#server/modules/query/promql/range-functions.rules.ts";
 import { isStaleNaN, type Labels, type SourceSeries } from "#server/modules/query/promql/types.ts";
 
@@ -61,6 +64,8 @@ const WINDOW_ONLY_ARGS: RangeFunctionArgs = {
     throw new Error("a window-only range function asked for a scalar argument");
   },
 };
+
+const EMPTY = new Float64Array(0);
 
 function unwrapParens(e: Expr): Expr {
   let cur = e;
@@ -128,7 +133,14 @@ export function evaluateSeriesMajor(expr: Expr, times: readonly number[], host: 
     const keepName = KEEP_NAME.has(call.func);
     const pos = call.args[0]?.pos ?? call.pos;
     const offset = ms.selector.offset;
-    const window = { ts: [] as ArrayLike<number>, vs: [] as ArrayLike<number>, lo: 0, hi: 0 };
+    const drops = USES_DROPS.has(call.func);
+    const window: { ts: ArrayLike<number>; vs: ArrayLike<number>; lo: number; hi: number; drops: Int32Array | undefined } = {
+      ts: EMPTY,
+      vs: EMPTY,
+      lo: 0,
+      hi: 0,
+      drops: undefined,
+    };
     const bounds = { rangeStart: 0, rangeEnd: 0, range: ms.range };
     const out: StepSeries[] = [];
     for (const s of host.loadRange(ms.selector)) {
@@ -136,6 +148,7 @@ export function evaluateSeriesMajor(expr: Expr, times: readonly number[], host: 
       const n = ts.length;
       window.ts = ts;
       window.vs = vs;
+      window.drops = drops ? valueDrops(vs) : undefined;
       let values: Float64Array | undefined;
       let present: Uint8Array | undefined;
       let lo = 0;
@@ -180,6 +193,10 @@ export function evaluateSeriesMajor(expr: Expr, times: readonly number[], host: 
       g.members.push(s);
     }
     const out: StepSeries[] = [];
+    if (op === "sum" || op === "count" || op === "group") {
+      for (const g of groups.values()) out.push(countOrSum(op, g.labels, g.members));
+      return out;
+    }
     const folded: number[] = [];
     for (const g of groups.values()) {
       host.checkDeadline();
@@ -195,6 +212,25 @@ export function evaluateSeriesMajor(expr: Expr, times: readonly number[], host: 
       out.push({ labels: g.labels, values, present });
     }
     return out;
+  };
+
+  /** sum, count and group folded member by member: sum adds in input order per step, as kahanSum does. */
+  const countOrSum = (op: "sum" | "count" | "group", labels: Labels, members: readonly StepSeries[]): StepSeries => {
+    const values = new Float64Array(steps);
+    const present = new Uint8Array(steps);
+    const compensation = op === "sum" ? new Float64Array(steps) : undefined;
+    for (const m of members) {
+      host.checkDeadline();
+      for (let k = 0; k < steps; k++) {
+        if (m.present[k] !== 1) continue;
+        present[k] = 1;
+        if (compensation) kahanAddAt(values, compensation, k, m.values[k]!);
+        else if (op === "count") values[k]! += 1;
+        else values[k] = 1;
+      }
+    }
+    if (compensation) for (let k = 0; k < steps; k++) values[k] = kahanResult(values[k]!, compensation[k]!);
+    return { labels, values, present };
   };
 
   const evaluate = (e: Expr): StepSeries[] => {
