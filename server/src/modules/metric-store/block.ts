@@ -15,6 +15,10 @@ import { crc32 } from "node:zlib";
 import type { Labels } from "#server/modules/metric-store/metric-store.port.ts";
 import { LabelIndex, labelsKey } from "#server/modules/metric-store/labels.ts";
 import type { StoredChunk } from "#server/modules/metric-store/head.ts";
+import type { DecodedChunkCache } from "#server/modules/metric-store/decoded-chunk-cache.ts";
+
+/** A chunk read from a block, with its index in the block's chunk table. */
+export type BlockChunk = StoredChunk & { readonly index: number };
 import { fsyncDir } from "#server/modules/metric-store/wal.ts";
 import { ByteReader, ByteWriter } from "#server/modules/metric-store/varint.ts";
 import { SampleBuffer, decodeChunk, sampleCapacity, type SampleArena } from "#server/modules/metric-store/xor-chunk.ts";
@@ -181,9 +185,13 @@ export class BlockUser {
   readonly index = new LabelIndex();
 }
 
+/** Numbers each opened Block, so cache keys of a reopened or replaced block never collide. */
+let openedBlocks = 0;
+
 /** An opened block: index in memory, chunks read on demand. */
 export class Block {
   readonly dir: string;
+  private readonly instance = ++openedBlocks;
   readonly meta: BlockMeta;
   readonly sizeBytes: number;
   readonly users = new Map<string, BlockUser>();
@@ -264,7 +272,7 @@ export class Block {
   }
 
   /** The series' chunks overlapping [mint, maxt], read in one positioned read and CRC-checked. */
-  readChunks(s: BlockSeries, mint = -Infinity, maxt = Infinity): StoredChunk[] {
+  readChunks(s: BlockSeries, mint = -Infinity, maxt = Infinity): BlockChunk[] {
     let a = -1;
     let b = -1;
     for (let i = s.first; i < s.first + s.count; i++) {
@@ -283,24 +291,52 @@ export class Block {
       if (n === 0) throw new Error(`block ${this.dir}: chunks file is truncated`);
       got += n;
     }
-    const out: StoredChunk[] = [];
+    const out: BlockChunk[] = [];
     for (let i = a; i <= b; i++) {
       if (!(this.cMaxt[i]! >= mint && this.cMint[i]! <= maxt)) continue;
       const off = this.cOffset[i]! - start;
       const len = this.cLen[i]!;
       const bytes = buf.subarray(off, off + len);
       if (crc32(bytes) !== buf.readUInt32LE(off + len)) throw new Error(`block ${this.dir}: chunk checksum mismatch`);
-      out.push({ mint: this.cMint[i]!, maxt: this.cMaxt[i]!, count: this.cCount[i]!, bytes });
+      out.push({ mint: this.cMint[i]!, maxt: this.cMaxt[i]!, count: this.cCount[i]!, bytes, index: i });
     }
     return out;
   }
 
-  read(s: BlockSeries, mint: number, maxt: number, arena?: SampleArena): SampleBuffer {
+  /**
+   * The series' samples in [mint, maxt]. With a cache, chunks decoded before are served from it,
+   * and the file is not read at all when every chunk needed is cached.
+   */
+  read(s: BlockSeries, mint: number, maxt: number, arena?: SampleArena, cache?: DecodedChunkCache): SampleBuffer {
+    const buffer = (capacity: number): SampleBuffer => (arena ? arena.buffer(capacity) : new SampleBuffer(capacity));
+    if (cache) {
+      let capacity = 0;
+      let allCached = true;
+      for (let i = s.first; i < s.first + s.count; i++) {
+        if (!(this.cMaxt[i]! >= mint && this.cMint[i]! <= maxt)) continue;
+        capacity += this.cCount[i]!;
+        if (!cache.has(this.chunkKey(i))) allCached = false;
+      }
+      if (allCached) {
+        const out = buffer(capacity);
+        for (let i = s.first; i < s.first + s.count; i++) {
+          if (this.cMaxt[i]! >= mint && this.cMint[i]! <= maxt) cache.decode(this.chunkKey(i), undefined, out, mint, maxt);
+        }
+        return out;
+      }
+    }
     const chunks = this.readChunks(s, mint, maxt);
-    const capacity = sampleCapacity(chunks);
-    const out = arena ? arena.buffer(capacity) : new SampleBuffer(capacity);
-    for (const c of chunks) decodeChunk(c.bytes, out, mint, maxt);
+    const out = buffer(sampleCapacity(chunks));
+    for (const c of chunks) {
+      if (cache) cache.decode(this.chunkKey(c.index), c.bytes, out, mint, maxt);
+      else decodeChunk(c.bytes, out, mint, maxt);
+    }
     return out;
+  }
+
+  /** Names chunk `i` of this block instance for the decoded-chunk cache. */
+  private chunkKey(i: number): string {
+    return `${this.instance}:${i}`;
   }
 
   seriesKey(s: BlockSeries): string {

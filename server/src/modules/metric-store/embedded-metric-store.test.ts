@@ -130,6 +130,29 @@ describe("embedded metric store", () => {
     assert.deepEqual(await store.labelValues("carol", "instance", [], -Infinity, Infinity), []);
   });
 
+  it("answers repeated reads of blocks and head from decoded chunks exactly as from disk", async () => {
+    const dir = freshDir();
+    const store = openStore({ dir });
+    const wave = (i: number): number => Math.sin(i / 7) * 1000 + i / 3;
+    await fill(store, "u1", up("a"), T0, 700, 15_000, wave);
+    await store.flushHead();
+    await fill(store, "u1", up("a"), T0 + 700 * 15_000, 300, 15_000, wave);
+    const uncached = openStore({ dir: crashCopy(dir), decodedChunkCacheBytes: 0 });
+    const ranges: Array<[number, number]> = [
+      [-Infinity, Infinity],
+      [T0 + 100 * 15_000 + 1, T0 + 900 * 15_000 - 1],
+      [T0 + 650 * 15_000, T0 + 750 * 15_000],
+      [T0 + 100 * 15_000 + 1, T0 + 900 * 15_000 - 1],
+    ];
+    for (const [mint, maxt] of ranges) {
+      const [cached] = await store.select("u1", [], mint, maxt);
+      const [plain] = await uncached.select("u1", [], mint, maxt);
+      assert.ok(cached && plain && plain.timestamps.length > 0);
+      assert.deepEqual(Array.from(cached.timestamps), Array.from(plain.timestamps));
+      assert.deepEqual(Array.from(cached.values), Array.from(plain.values));
+    }
+  });
+
   it("round-trips staleness markers, NaN and infinities bit-exactly", async () => {
     const dir = freshDir();
     const store = openStore({ dir });

@@ -19,6 +19,7 @@ import { Block, BlockWriter, newBlockId } from "#server/modules/metric-store/blo
 import { Head, type HeadSeries, type StoredChunk } from "#server/modules/metric-store/head.ts";
 import { type CompiledMatcher, compileMatcher, hashLabels, labelsKey, normalizeLabels, seriesKey } from "#server/modules/metric-store/labels.ts";
 import { Wal, type WalReplayReport } from "#server/modules/metric-store/wal.ts";
+import { DecodedChunkCache } from "#server/modules/metric-store/decoded-chunk-cache.ts";
 import {
   HI,
   LO,
@@ -49,6 +50,8 @@ export type EmbeddedMetricStoreOptions = {
   maintenanceIntervalMs?: number;
   /** Called with errors of background maintenance (which is retried on the next tick). */
   onMaintenanceError?: (error: unknown) => void;
+  /** Budget in bytes of decoded chunks kept for repeated queries (default 64 MiB; 0 disables). */
+  decodedChunkCacheBytes?: number;
   /** WAL segment size before rotation (default 128 MiB). */
   walSegmentBytes?: number;
   clock?: { now(): Date };
@@ -101,6 +104,7 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
 
   // ---- head + WAL replay ----------------------------------------------------------------------
   const head = new Head(blockRange);
+  const decodedChunks = new DecodedChunkCache(options.decodedChunkCacheBytes ?? 64 * 1024 * 1024);
   const aliases = new Map<number, HeadSeries>();
   const replayDeletions = new Set<string>();
   /** Users whose deletion is logged but not yet applied to blocks (kept in checkpoints). */
@@ -276,7 +280,7 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
     };
     for (const s of head.select(userId, matchers)) {
       if (withSamples) {
-        const buf = head.read(s, mint, maxt, arena);
+        const buf = head.read(s, mint, maxt, arena, decodedChunks);
         if (buf.length > 0) add(s.labels, s.key, buf);
       } else if (head.hasData(s, mint, maxt)) add(s.labels, s.key, null);
     }
@@ -287,7 +291,7 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
       for (const id of user.index.select(matchers)) {
         const bs = user.series[id]!;
         if (withSamples) {
-          const buf = block.read(bs, mint, maxt, arena);
+          const buf = block.read(bs, mint, maxt, arena, decodedChunks);
           if (buf.length > 0) add(bs.labels, block.seriesKey(bs), buf);
         } else if (block.hasData(bs, mint, maxt)) add(bs.labels, block.seriesKey(bs), null);
       }

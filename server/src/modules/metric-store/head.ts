@@ -19,6 +19,7 @@ import {
   sampleCapacity,
   type SampleArena,
 } from "#server/modules/metric-store/xor-chunk.ts";
+import type { DecodedChunkCache } from "#server/modules/metric-store/decoded-chunk-cache.ts";
 
 export type StoredChunk = { mint: number; maxt: number; count: number; bytes: Uint8Array };
 
@@ -189,12 +190,16 @@ export class Head {
   }
 
   /** Samples of the series with mint <= t <= maxt, sorted; in-order data wins over out-of-order duplicates. */
-  read(s: HeadSeries, mint: number, maxt: number, arena?: SampleArena): SampleBuffer {
+  /** The series' samples in [mint, maxt]; closed chunks go through `cache` when given (the open one is still changing). */
+  read(s: HeadSeries, mint: number, maxt: number, arena?: SampleArena, cache?: DecodedChunkCache): SampleBuffer {
     const chunks = s.chunks.filter((c) => c.maxt >= mint && c.mint <= maxt);
     const open = s.open && s.open.count > 0 && s.open.maxt >= mint && s.open.mint <= maxt ? s.open : undefined;
     const capacity = sampleCapacity(chunks) + (open?.count ?? 0);
     const inOrder = arena ? arena.buffer(capacity) : new SampleBuffer(capacity);
-    for (const c of chunks) decodeChunk(c.bytes, inOrder, mint, maxt);
+    for (const c of chunks) {
+      if (cache) cache.decode(c, c.bytes, inOrder, mint, maxt);
+      else decodeChunk(c.bytes, inOrder, mint, maxt);
+    }
     if (open) decodeChunk(open.view(), inOrder, mint, maxt);
     if (!s.ooo || s.ooo.length === 0) return inOrder;
     const ooo = new SampleBuffer(s.ooo.length);

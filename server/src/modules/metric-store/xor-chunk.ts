@@ -418,6 +418,19 @@ export class SampleBuffer {
     return this.vBits[2 * i + HI]!;
   }
 
+  /** Appends the samples of `src` with mint <= t <= maxt, bit-exactly. */
+  appendRange(src: SampleBuffer, mint: number, maxt: number): void {
+    let from = 0;
+    while (from < src.length && src.t[from]! < mint) from++;
+    let to = src.length;
+    while (to > from && src.t[to - 1]! > maxt) to--;
+    if (to <= from) return;
+    this.reserve(to - from);
+    this.t.set(src.t.subarray(from, to), this.length);
+    this.vBits.set(src.vBits.subarray(2 * from, 2 * to), 2 * this.length);
+    this.length += to - from;
+  }
+
   /** Copies sample `i` of `src` to the end of this buffer, bit-exactly. */
   pushFrom(src: SampleBuffer, i: number): void {
     this.pushBits(src.t[i]!, src.vBits[2 * i + LO]!, src.vBits[2 * i + HI]!);

@@ -16,10 +16,13 @@ export interface SampleWindow {
   readonly drops?: Int32Array | undefined;
 }
 
-/** For each index i, how many j <= i have vs[j] < vs[j - 1]: the drops inside (lo, hi) are drops[hi-1] - drops[lo]. */
-export function valueDrops(vs: ArrayLike<number>): Int32Array {
-  const out = new Int32Array(vs.length);
+/**
+ * For each index i, how many j <= i have vs[j] < vs[j - 1]: the drops inside (lo, hi) are
+ * drops[hi-1] - drops[lo]. Written into `out` (at least vs.length long) when given.
+ */
+export function valueDrops(vs: ArrayLike<number>, out = new Int32Array(vs.length)): Int32Array {
   let n = 0;
+  out[0] = 0;
   for (let i = 1; i < vs.length; i++) {
     if ((vs[i] ?? NaN) < (vs[i - 1] ?? NaN)) n++;
     out[i] = n;

@@ -13,7 +13,7 @@
  * Subqueries keep their own grid and are left to the step evaluator.
  */
 import type { AggregateExpr, Call, Expr, MatrixSelector, VectorSelector } from "#server/modules/query/promql/ast.ts";
-import { groupKey, groupLabels, isReducingOp, reduceGroup, type ReducingOp } from "#server/modules/query/promql/aggregate.rules.ts";
+import { groupKey, groupLabels, isReducingOp, reduceGroup } from "#server/modules/query/promql/aggregate.rules.ts";
 import { dropName, METRIC_NAME } from "#server/modules/query/promql/labels.ts";
 import { kahanAddAt, kahanResult } from "#server/modules/query/promql/math.rules.ts";
 import {
@@ -75,65 +75,157 @@ function unwrapParens(e: Expr): Expr {
 
 /** Evaluates every maximal series-major subtree of `expr` over the step times `times` (ms). */
 export function evaluateSeriesMajor(expr: Expr, times: readonly number[], host: SeriesMajorHost): SeriesMajorResult {
-  const steps = times.length;
-  const nodes = new Map<Expr, readonly StepSeries[]>();
-  const stepSamples = new Float64Array(steps);
+  const pass = new SeriesMajorPass(times, host);
+  pass.visit(expr, true);
+  return { nodes: pass.nodes, stepSamples: pass.stepSamples };
+}
 
-  const rangeSelector = (call: Call): MatrixSelector | undefined => {
-    if (call.args.length !== 1 || !isWindowOnlyFunction(call.func)) return undefined;
-    const arg = call.args[0] === undefined ? undefined : unwrapParens(call.args[0]);
-    if (arg?.type !== "matrixSelector" || arg.selector.at) return undefined;
-    return KEEP_NAME.has(call.func) || host.distinctWithoutName(arg.selector) ? arg : undefined;
-  };
+/** Receives one series at a time; the arrays are reused for the next series (copy what you keep). */
+type SeriesVisitor = (labels: Labels, values: Float64Array, present: Uint8Array) => void;
 
-  /** Whether `e` can run series-major; instant selectors only where their sample times are not observed. */
-  const supported = (e: Expr, selectorAllowed: boolean): boolean => {
+/** Folding aggregations computed member by member into per-step accumulators, without keeping members. */
+type StreamingOp = "sum" | "count" | "group" | "min" | "max";
+
+const STREAMING_OPS: ReadonlySet<string> = new Set<StreamingOp>(["sum", "count", "group", "min", "max"]);
+
+interface Accumulator {
+  readonly labels: Labels;
+  readonly values: Float64Array;
+  readonly present: Uint8Array;
+  /** Kahan compensation per step (sum only). */
+  readonly compensation: Float64Array | undefined;
+}
+
+class SeriesMajorPass {
+  readonly nodes = new Map<Expr, readonly StepSeries[]>();
+  readonly stepSamples: Float64Array;
+  private readonly steps: number;
+  private readonly values: Float64Array;
+  private readonly present: Uint8Array;
+  private drops = new Int32Array(0);
+
+  private readonly times: readonly number[];
+  private readonly host: SeriesMajorHost;
+
+  constructor(times: readonly number[], host: SeriesMajorHost) {
+    this.times = times;
+    this.host = host;
+    this.steps = times.length;
+    this.stepSamples = new Float64Array(this.steps);
+    this.values = new Float64Array(this.steps);
+    this.present = new Uint8Array(this.steps);
+  }
+
+  /** Evaluates `e` if it qualifies, else looks for qualifying subtrees below it (not inside subqueries). */
+  visit(e: Expr, selectorAllowed: boolean): void {
+    if (this.supported(e, selectorAllowed)) {
+      this.nodes.set(e, this.evaluate(e));
+      return;
+    }
     switch (e.type) {
       case "paren":
-        return supported(e.expr, selectorAllowed);
+        this.visit(e.expr, selectorAllowed);
+        return;
+      case "unary":
+        this.visit(e.expr, false);
+        return;
+      case "binary":
+        this.visit(e.lhs, false);
+        this.visit(e.rhs, false);
+        return;
+      case "aggregate":
+        if (e.param) this.visit(e.param, false);
+        this.visit(e.expr, true);
+        return;
+      case "call":
+        for (const a of e.args) this.visit(a, false);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Whether `e` can run series-major; instant selectors only where their sample times are not observed. */
+  private supported(e: Expr, selectorAllowed: boolean): boolean {
+    switch (e.type) {
+      case "paren":
+        return this.supported(e.expr, selectorAllowed);
       case "vectorSelector":
         return selectorAllowed && !e.at;
       case "call":
-        return rangeSelector(e) !== undefined;
+        return this.rangeSelector(e) !== undefined;
       case "aggregate":
-        return isReducingOp(e.op) && e.op !== "quantile" && !e.param && supported(e.expr, true);
+        return isReducingOp(e.op) && e.op !== "quantile" && !e.param && this.supported(e.expr, true);
       default:
         return false;
     }
-  };
+  }
 
-  const instantSelector = (sel: VectorSelector): StepSeries[] => {
+  private rangeSelector(call: Call): MatrixSelector | undefined {
+    if (call.args.length !== 1 || !isWindowOnlyFunction(call.func)) return undefined;
+    const arg = call.args[0] === undefined ? undefined : unwrapParens(call.args[0]);
+    if (arg?.type !== "matrixSelector" || arg.selector.at) return undefined;
+    return KEEP_NAME.has(call.func) || this.host.distinctWithoutName(arg.selector) ? arg : undefined;
+  }
+
+  private evaluate(e: Expr): StepSeries[] {
+    const inner = unwrapParens(e);
+    if (inner.type === "aggregate") return this.aggregate(inner);
     const out: StepSeries[] = [];
+    this.eachSeries(inner, (labels, values, present) => out.push({ labels, values: values.slice(), present: present.slice() }));
+    return out;
+  }
+
+  private eachSeries(e: Expr, visit: SeriesVisitor): void {
+    switch (e.type) {
+      case "paren":
+        this.eachSeries(e.expr, visit);
+        return;
+      case "vectorSelector":
+        this.eachInstantSeries(e, visit);
+        return;
+      case "call":
+        this.eachRangeSeries(e, this.rangeSelector(e)!, visit);
+        return;
+      case "aggregate":
+        for (const s of this.aggregate(e)) visit(s.labels, s.values, s.present);
+        return;
+      default:
+        throw new Error(`${e.type} cannot run series-major`);
+    }
+  }
+
+  private eachInstantSeries(sel: VectorSelector, visit: SeriesVisitor): void {
+    const { times, steps, host, values, present, stepSamples } = this;
     for (const s of host.loadInstant(sel)) {
       const { timestamps: ts, values: vs } = s;
       const n = ts.length;
-      let values: Float64Array | undefined;
-      let present: Uint8Array | undefined;
+      present.fill(0);
+      let any = false;
       let i = -1;
       for (let k = 0; k < steps; k++) {
         host.checkDeadline();
-        const at = (times[k] ?? 0) - sel.offset;
-        while (i + 1 < n && (ts[i + 1] ?? 0) <= at) i++;
-        if (i < 0 || (ts[i] ?? 0) <= at - host.lookback) continue;
-        const v = vs[i] ?? NaN;
+        const at = times[k]! - sel.offset;
+        while (i + 1 < n && ts[i + 1]! <= at) i++;
+        if (i < 0 || ts[i]! <= at - host.lookback) continue;
+        const v = vs[i]!;
         if (isStaleNaN(v)) continue;
-        values ??= new Float64Array(steps);
-        present ??= new Uint8Array(steps);
         values[k] = v;
         present[k] = 1;
         stepSamples[k]! += 1;
+        any = true;
       }
-      if (values && present) out.push({ labels: s.labels, values, present });
+      if (any) visit(s.labels, values, present);
     }
-    return out;
-  };
+  }
 
-  const rangeFunction = (call: Call, ms: MatrixSelector): StepSeries[] => {
+  private eachRangeSeries(call: Call, ms: MatrixSelector, visit: SeriesVisitor): void {
+    const { times, steps, host, values, present, stepSamples } = this;
     const fn = RANGE_FUNCTIONS[call.func]!;
     const keepName = KEEP_NAME.has(call.func);
+    const useDrops = USES_DROPS.has(call.func);
     const pos = call.args[0]?.pos ?? call.pos;
     const offset = ms.selector.offset;
-    const drops = USES_DROPS.has(call.func);
     const window: { ts: ArrayLike<number>; vs: ArrayLike<number>; lo: number; hi: number; drops: Int32Array | undefined } = {
       ts: EMPTY,
       vs: EMPTY,
@@ -142,24 +234,23 @@ export function evaluateSeriesMajor(expr: Expr, times: readonly number[], host: 
       drops: undefined,
     };
     const bounds = { rangeStart: 0, rangeEnd: 0, range: ms.range };
-    const out: StepSeries[] = [];
     for (const s of host.loadRange(ms.selector)) {
       const { ts, vs } = s;
       const n = ts.length;
       window.ts = ts;
       window.vs = vs;
-      window.drops = drops ? valueDrops(vs) : undefined;
-      let values: Float64Array | undefined;
-      let present: Uint8Array | undefined;
+      window.drops = useDrops ? this.valueDrops(vs) : undefined;
+      present.fill(0);
+      let any = false;
       let lo = 0;
       let hi = 0;
       let seen = false;
       for (let k = 0; k < steps; k++) {
         host.checkDeadline();
-        const end = (times[k] ?? 0) - offset;
+        const end = times[k]! - offset;
         const start = end - ms.range;
-        while (hi < n && (ts[hi] ?? 0) <= end) hi++;
-        while (lo < n && (ts[lo] ?? 0) <= start) lo++;
+        while (hi < n && ts[hi]! <= end) hi++;
+        while (lo < n && ts[lo]! <= start) lo++;
         if (hi <= lo) continue;
         stepSamples[k]! += hi - lo;
         if (!seen) {
@@ -173,36 +264,62 @@ export function evaluateSeriesMajor(expr: Expr, times: readonly number[], host: 
         bounds.rangeEnd = end;
         const v = fn(window, bounds, WINDOW_ONLY_ARGS);
         if (v === undefined) continue;
-        values ??= new Float64Array(steps);
-        present ??= new Uint8Array(steps);
         values[k] = v;
         present[k] = 1;
+        any = true;
       }
-      if (values && present) out.push({ labels: keepName ? s.labels : dropName(s.labels), values, present });
+      if (any) visit(keepName ? s.labels : dropName(s.labels), values, present);
     }
-    return out;
-  };
+  }
 
-  const aggregation = (e: AggregateExpr, op: ReducingOp, input: readonly StepSeries[]): StepSeries[] => {
+  /** `valueDrops(vs)` into a scratch array reused across series. */
+  private valueDrops(vs: ArrayLike<number>): Int32Array {
+    if (this.drops.length < vs.length) this.drops = new Int32Array(Math.max(vs.length, 2 * this.drops.length));
+    return valueDrops(vs, this.drops);
+  }
+
+  private aggregate(e: AggregateExpr): StepSeries[] {
+    if (!isReducingOp(e.op)) throw new Error(`aggregation ${e.op} cannot run series-major`);
+    const op = e.op;
     const sortedGrouping = [...new Set(e.grouping)].sort();
+    if (STREAMING_OPS.has(op)) {
+      const groups = new Map<string, Accumulator>();
+      this.eachSeries(e.expr, (labels, values, present) => {
+        this.host.checkDeadline();
+        const key = groupKey(labels, sortedGrouping, e.without);
+        let g = groups.get(key);
+        if (!g) {
+          g = {
+            labels: groupLabels(labels, e.grouping, e.without),
+            values: new Float64Array(this.steps),
+            present: new Uint8Array(this.steps),
+            compensation: op === "sum" ? new Float64Array(this.steps) : undefined,
+          };
+          groups.set(key, g);
+        }
+        this.fold(op as StreamingOp, g, values, present);
+      });
+      const out: StepSeries[] = [];
+      for (const g of groups.values()) {
+        if (g.compensation) for (let k = 0; k < this.steps; k++) g.values[k] = kahanResult(g.values[k]!, g.compensation[k]!);
+        out.push({ labels: g.labels, values: g.values, present: g.present });
+      }
+      return out;
+    }
     const groups = new Map<string, { labels: Labels; members: StepSeries[] }>();
-    for (const s of input) {
+    for (const s of this.evaluate(e.expr)) {
       const key = groupKey(s.labels, sortedGrouping, e.without);
       let g = groups.get(key);
       if (!g) groups.set(key, (g = { labels: groupLabels(s.labels, e.grouping, e.without), members: [] }));
       g.members.push(s);
     }
     const out: StepSeries[] = [];
-    if (op === "sum" || op === "count" || op === "group") {
-      for (const g of groups.values()) out.push(countOrSum(op, g.labels, g.members));
-      return out;
-    }
     const folded: number[] = [];
     for (const g of groups.values()) {
-      host.checkDeadline();
-      const values = new Float64Array(steps);
-      const present = new Uint8Array(steps);
-      for (let k = 0; k < steps; k++) {
+      this.host.checkDeadline();
+      const values = new Float64Array(this.steps);
+      const present = new Uint8Array(this.steps);
+      for (let k = 0; k < this.steps; k++) {
         folded.length = 0;
         for (const m of g.members) if (m.present[k] === 1) folded.push(m.values[k]!);
         if (folded.length === 0) continue;
@@ -212,71 +329,33 @@ export function evaluateSeriesMajor(expr: Expr, times: readonly number[], host: 
       out.push({ labels: g.labels, values, present });
     }
     return out;
-  };
+  }
 
-  /** sum, count and group folded member by member: sum adds in input order per step, as kahanSum does. */
-  const countOrSum = (op: "sum" | "count" | "group", labels: Labels, members: readonly StepSeries[]): StepSeries => {
-    const values = new Float64Array(steps);
-    const present = new Uint8Array(steps);
-    const compensation = op === "sum" ? new Float64Array(steps) : undefined;
-    for (const m of members) {
-      host.checkDeadline();
-      for (let k = 0; k < steps; k++) {
-        if (m.present[k] !== 1) continue;
-        present[k] = 1;
-        if (compensation) kahanAddAt(values, compensation, k, m.values[k]!);
-        else if (op === "count") values[k]! += 1;
-        else values[k] = 1;
+  /** Adds one member to a group's accumulators, in the order reduceGroup would see it. */
+  private fold(op: StreamingOp, g: Accumulator, values: Float64Array, present: Uint8Array): void {
+    const acc = g.values;
+    for (let k = 0; k < this.steps; k++) {
+      if (present[k] !== 1) continue;
+      const v = values[k]!;
+      const first = g.present[k] === 0;
+      g.present[k] = 1;
+      switch (op) {
+        case "sum":
+          kahanAddAt(acc, g.compensation!, k, v);
+          break;
+        case "count":
+          acc[k]! += 1;
+          break;
+        case "group":
+          acc[k] = 1;
+          break;
+        case "min":
+          if (first || acc[k]! > v || Number.isNaN(acc[k])) acc[k] = v;
+          break;
+        case "max":
+          if (first || acc[k]! < v || Number.isNaN(acc[k])) acc[k] = v;
+          break;
       }
     }
-    if (compensation) for (let k = 0; k < steps; k++) values[k] = kahanResult(values[k]!, compensation[k]!);
-    return { labels, values, present };
-  };
-
-  const evaluate = (e: Expr): StepSeries[] => {
-    switch (e.type) {
-      case "paren":
-        return evaluate(e.expr);
-      case "vectorSelector":
-        return instantSelector(e);
-      case "call":
-        return rangeFunction(e, rangeSelector(e)!);
-      case "aggregate":
-        if (!isReducingOp(e.op)) throw new Error(`aggregation ${e.op} cannot run series-major`);
-        return aggregation(e, e.op, evaluate(e.expr));
-      default:
-        throw new Error(`${e.type} cannot run series-major`);
-    }
-  };
-
-  const visit = (e: Expr, selectorAllowed: boolean): void => {
-    if (supported(e, selectorAllowed)) {
-      nodes.set(e, evaluate(e));
-      return;
-    }
-    switch (e.type) {
-      case "paren":
-        visit(e.expr, selectorAllowed);
-        return;
-      case "unary":
-        visit(e.expr, false);
-        return;
-      case "binary":
-        visit(e.lhs, false);
-        visit(e.rhs, false);
-        return;
-      case "aggregate":
-        if (e.param) visit(e.param, false);
-        visit(e.expr, true);
-        return;
-      case "call":
-        for (const a of e.args) visit(a, false);
-        return;
-      default:
-        return;
-    }
-  };
-
-  visit(expr, true);
-  return { nodes, stepSamples };
+  }
 }
