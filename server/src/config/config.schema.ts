@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseDuration } from "#server/platform/duration.ts";
+import { parseCidr } from "#server/platform/outbound/cidr.rules.ts";
 
 /*
  * Every Auspex setting, once. Keys are the environment variable names; a YAML
@@ -37,6 +38,16 @@ const list = z.string().transform((value) =>
     .split(",")
     .map((item) => item.trim())
     .filter((item) => item.length > 0),
+);
+
+/** A comma list of CIDRs in canonical form; a bad entry fails startup naming it. */
+const cidrList = list.transform((items, ctx) =>
+  items.map((item) => {
+    const result = parseCidr(item);
+    if (result.ok) return result.cidr.text;
+    ctx.addIssue({ code: "custom", message: `'${item}' ${result.problem}` });
+    return item;
+  }),
 );
 
 const optionalText = z
@@ -91,6 +102,12 @@ export const configSchema = z.object({
   AUSPEX_RATE_LIMIT_AUTH_PER_MINUTE: int(1, 1_000_000).default(5).describe("Requests a minute to each auth endpoint, per client IP and per username."),
   AUSPEX_RATE_LIMIT_API_PER_MINUTE: int(1, 10_000_000).default(100).describe("Requests a minute to the rest of the API, per user."),
   AUSPEX_SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000).describe("How long a graceful shutdown waits for in-flight requests."),
+  AUSPEX_OUTBOUND_ALLOW: cidrList
+    .default([])
+    .describe("Comma list of CIDRs (e.g. 10.0.0.0/8,192.168.1.0/24) that user-supplied scrape targets and webhooks may resolve to; empty allows every address not denied. Checked after DNS on every address; see docs/outbound-policy.md."),
+  AUSPEX_OUTBOUND_DENY: cidrList
+    .default([])
+    .describe("Comma list of CIDRs user-supplied scrape targets and webhooks may never resolve to, on top of the built-in link-local/metadata list (169.254.0.0/16, fe80::/10, fd00:ec2::254, …); wins over AUSPEX_OUTBOUND_ALLOW. Multi-tenant: 127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7."),
   AUSPEX_PROMETHEUS_URL: url
     .optional()
     .describe("Keep samples in this Prometheus-compatible server (Prometheus, VictoriaMetrics, Mimir, Thanos) instead of the embedded store; credentials in the URL become basic auth."),

@@ -69,6 +69,20 @@ describe("loadConfig", () => {
     assert.match(problems[0] ?? "", /^AUSPEX_DATABASE_URL: must be postgres:/);
   });
 
+  it("reads the outbound CIDR lists in canonical form, empty by default", () => {
+    assert.deepEqual(loadConfig({}).outbound, { allow: [], deny: [] });
+    const config = loadConfig({ AUSPEX_OUTBOUND_ALLOW: "10.0.0.0/8, 2001:DB8::/32", AUSPEX_OUTBOUND_DENY: "127.0.0.1,::1" });
+    assert.deepEqual(config.outbound, { allow: ["10.0.0.0/8", "2001:db8::/32"], deny: ["127.0.0.1/32", "::1/128"] });
+  });
+
+  it("refuses to start on a bad outbound CIDR, naming the variable and the entry", () => {
+    const problems = problemsOf({ AUSPEX_OUTBOUND_ALLOW: "10.0.0.0/33", AUSPEX_OUTBOUND_DENY: "192.168.1.1/16,intranet" });
+    assert.equal(problems.length, 3, problems.join("\n"));
+    assert.ok(problems.some((p) => p.startsWith("AUSPEX_OUTBOUND_ALLOW: '10.0.0.0/33' has a prefix length above 32")), problems.join("\n"));
+    assert.ok(problems.some((p) => p.startsWith("AUSPEX_OUTBOUND_DENY: '192.168.1.1/16' has host bits set; did you mean 192.168.0.0/16?")));
+    assert.ok(problems.some((p) => p.startsWith("AUSPEX_OUTBOUND_DENY: 'intranet' is not an IPv4 or IPv6 network")));
+  });
+
   it("reads a YAML file with short or full keys, environment variables winning", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "auspex-config-"));
     const file = path.join(dir, "auspex.yaml");

@@ -34,6 +34,8 @@ export interface Config {
     readonly bodyLimitBytes: number;
     readonly shutdownTimeoutMs: number;
   };
+  /** CIDR texts of the outbound address policy (platform/outbound), canonical form. */
+  readonly outbound: { readonly allow: readonly string[]; readonly deny: readonly string[] };
   readonly rateLimit: { readonly enabled: boolean; readonly authPerMinute: number; readonly apiPerMinute: number };
   readonly metricStore: MetricStoreTarget;
   readonly query: { readonly timeoutMs: number; readonly maxSamples: number; readonly lookbackDeltaMs: number };
@@ -155,6 +157,7 @@ function toConfig(v: ConfigValues): Config {
       bodyLimitBytes: v.AUSPEX_BODY_LIMIT_BYTES,
       shutdownTimeoutMs: v.AUSPEX_SHUTDOWN_TIMEOUT_MS,
     },
+    outbound: { allow: v.AUSPEX_OUTBOUND_ALLOW, deny: v.AUSPEX_OUTBOUND_DENY },
     rateLimit: {
       enabled: v.AUSPEX_RATE_LIMIT,
       authPerMinute: v.AUSPEX_RATE_LIMIT_AUTH_PER_MINUTE,
