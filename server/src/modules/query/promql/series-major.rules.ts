@@ -331,30 +331,46 @@ class SeriesMajorPass {
     return out;
   }
 
-  /** Adds one member to a group's accumulators, in the order reduceGroup would see it. */
+  /** Adds one member to a group's accumulators, in the order reduceGroup would see it (one loop per op: this runs per series and step). */
   private fold(op: StreamingOp, g: Accumulator, values: Float64Array, present: Uint8Array): void {
+    const { steps } = this;
     const acc = g.values;
-    for (let k = 0; k < this.steps; k++) {
-      if (present[k] !== 1) continue;
-      const v = values[k]!;
-      const first = g.present[k] === 0;
-      g.present[k] = 1;
-      switch (op) {
-        case "sum":
-          kahanAddAt(acc, g.compensation!, k, v);
-          break;
-        case "count":
+    const seen = g.present;
+    switch (op) {
+      case "sum": {
+        const compensation = g.compensation!;
+        for (let k = 0; k < steps; k++) {
+          if (present[k] !== 1) continue;
+          seen[k] = 1;
+          kahanAddAt(acc, compensation, k, values[k]!);
+        }
+        return;
+      }
+      case "count":
+        for (let k = 0; k < steps; k++) {
+          if (present[k] !== 1) continue;
+          seen[k] = 1;
           acc[k]! += 1;
-          break;
-        case "group":
+        }
+        return;
+      case "group":
+        for (let k = 0; k < steps; k++) {
+          if (present[k] !== 1) continue;
+          seen[k] = 1;
           acc[k] = 1;
-          break;
-        case "min":
-          if (first || acc[k]! > v || Number.isNaN(acc[k])) acc[k] = v;
-          break;
-        case "max":
-          if (first || acc[k]! < v || Number.isNaN(acc[k])) acc[k] = v;
-          break;
+        }
+        return;
+      case "min":
+      case "max": {
+        const max = op === "max";
+        for (let k = 0; k < steps; k++) {
+          if (present[k] !== 1) continue;
+          const v = values[k]!;
+          const a = acc[k]!;
+          if (seen[k] === 0 || (max ? a < v : a > v) || Number.isNaN(a)) acc[k] = v;
+          seen[k] = 1;
+        }
+        return;
       }
     }
   }
