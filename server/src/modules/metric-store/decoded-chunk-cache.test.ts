@@ -11,7 +11,7 @@ function chunk(from: number, n: number, value = (i: number): number => i * 1.5):
   return enc.bytes();
 }
 
-function decoded(cache: DecodedChunkCache, key: object | string, bytes: Uint8Array | undefined, mint = -Infinity, maxt = Infinity): SampleBuffer {
+function decoded(cache: DecodedChunkCache, key: string, bytes: Uint8Array | undefined, mint = -Infinity, maxt = Infinity): SampleBuffer {
   const out = new SampleBuffer(4);
   cache.decode(key, bytes, out, mint, maxt);
   return out;
@@ -20,7 +20,7 @@ function decoded(cache: DecodedChunkCache, key: object | string, bytes: Uint8Arr
 describe("decoded chunk cache", () => {
   it("serves a cached chunk without its bytes, cut to the requested range", () => {
     const cache = new DecodedChunkCache(1 << 20);
-    const key = {};
+    const key = "h1:0";
     const bytes = chunk(0, 10);
     assert.equal(cache.has(key), false);
     assert.deepEqual(Array.from(decoded(cache, key, bytes).columns().timestamps), [0, 10, 20, 30, 40, 50, 60, 70, 80, 90]);
@@ -41,7 +41,7 @@ describe("decoded chunk cache", () => {
 
   it("evicts the least recently used chunks past its budget", () => {
     const cache = new DecodedChunkCache(25 * 16);
-    const [a, b, c] = [{}, {}, {}];
+    const [a, b, c] = ["a", "b", "c"];
     decoded(cache, a, chunk(0, 10));
     decoded(cache, b, chunk(100, 10));
     decoded(cache, a, undefined); // a is now the most recently used
@@ -55,7 +55,7 @@ describe("decoded chunk cache", () => {
 
   it("decodes straight through with a zero budget", () => {
     const cache = new DecodedChunkCache(0);
-    const key = {};
+    const key = "b1:0";
     assert.equal(decoded(cache, key, chunk(0, 5)).length, 5);
     assert.equal(cache.has(key), false);
     assert.equal(cache.size, 0);

@@ -197,7 +197,7 @@ export class Head {
     const capacity = sampleCapacity(chunks) + (open?.count ?? 0);
     const inOrder = arena ? arena.buffer(capacity) : new SampleBuffer(capacity);
     for (const c of chunks) {
-      if (cache) cache.decode(c, c.bytes, inOrder, mint, maxt);
+      if (cache) cache.decode(`h${s.ref}:${c.mint}`, c.bytes, inOrder, mint, maxt);
       else decodeChunk(c.bytes, inOrder, mint, maxt);
     }
     if (open) decodeChunk(open.view(), inOrder, mint, maxt);

@@ -236,13 +236,22 @@ function signed(bits: number, size: number): number {
 export function decodeChunk(chunk: Uint8Array, out: SampleBuffer, mint = -Infinity, maxt = Infinity): void {
   const n = chunkSampleCount(chunk);
   if (n === 0) return;
+  out.reserve(n);
+  out.length = decodeChunkInto(chunk, out.t, out.vBits, out.length, mint, maxt);
+}
+
+/**
+ * `decodeChunk` into bare columns: timestamps into `times` and value bits into `bits` (two words
+ * per sample) from sample index `at`, which must leave room for the whole chunk. Returns the
+ * index after the last sample written.
+ */
+export function decodeChunkInto(chunk: Uint8Array, times: Float64Array, bits: Uint32Array, at: number, mint = -Infinity, maxt = Infinity): number {
+  const n = chunkSampleCount(chunk);
+  if (n === 0) return at;
   const end = chunk.length * 8;
   let pos = CHUNK_HEADER_BYTES * 8;
   if (pos + 128 > end) throw new RangeError("bit stream exhausted");
-  out.reserve(n);
-  const times = out.t;
-  const bits = out.vBits;
-  let length = out.length;
+  let length = at;
   let t = bitsToFloat(word32(chunk, pos + 32), word32(chunk, pos));
   let hi = word32(chunk, pos + 64);
   let lo = word32(chunk, pos + 96);
@@ -325,7 +334,7 @@ export function decodeChunk(chunk: Uint8Array, out: SampleBuffer, mint = -Infini
       length++;
     }
   }
-  out.length = length;
+  return length;
 }
 
 /** Room for every sample of `chunks`, so decoding them never grows the buffer. */
@@ -416,19 +425,6 @@ export class SampleBuffer {
 
   hi(i: number): number {
     return this.vBits[2 * i + HI]!;
-  }
-
-  /** Appends the samples of `src` with mint <= t <= maxt, bit-exactly. */
-  appendRange(src: SampleBuffer, mint: number, maxt: number): void {
-    let from = 0;
-    while (from < src.length && src.t[from]! < mint) from++;
-    let to = src.length;
-    while (to > from && src.t[to - 1]! > maxt) to--;
-    if (to <= from) return;
-    this.reserve(to - from);
-    this.t.set(src.t.subarray(from, to), this.length);
-    this.vBits.set(src.vBits.subarray(2 * from, 2 * to), 2 * this.length);
-    this.length += to - from;
   }
 
   /** Copies sample `i` of `src` to the end of this buffer, bit-exactly. */
