@@ -344,7 +344,8 @@ export function sampleCapacity(chunks: ReadonlyArray<{ count: number }>): number
   return n;
 }
 
-const ARENA_BLOCK_SAMPLES = 65_536;
+/** Arena blocks start small (a one-series read stays small) and double up to this many samples. */
+const ARENA_MAX_BLOCK_SAMPLES = 65_536;
 
 /**
  * Hands out sample buffers carved from large shared blocks. A query decodes thousands of short
@@ -354,11 +355,13 @@ export class SampleArena {
   private t = new Float64Array(0);
   private v = new Float64Array(0);
   private used = 0;
+  private nextBlock = 1024;
 
   /** A buffer with room for `capacity` samples (it still grows on its own past that). */
   buffer(capacity: number): SampleBuffer {
     if (this.used + capacity > this.t.length) {
-      const size = Math.max(capacity, ARENA_BLOCK_SAMPLES);
+      const size = Math.max(capacity, this.nextBlock);
+      this.nextBlock = Math.min(2 * this.nextBlock, ARENA_MAX_BLOCK_SAMPLES);
       this.t = new Float64Array(size);
       this.v = new Float64Array(size);
       this.used = 0;
