@@ -8,9 +8,11 @@ import { createRemoteWriteService } from "#server/modules/ingest/index.ts";
 import { createMetadataModule } from "#server/modules/metadata/index.ts";
 import { createEmbeddedMetricStore, createExternalMetricStore, type MetricStore } from "#server/modules/metric-store/index.ts";
 import { createQueryService } from "#server/modules/query/index.ts";
+import { createTargetsModule } from "#server/modules/targets/index.ts";
 import { systemClock, type Clock } from "#server/platform/clock.ts";
 import { moduleLogger, type Logger } from "#server/platform/logger.ts";
 import { createMetrics, registerCollectedGauge, type Metrics } from "#server/platform/metrics.ts";
+import { createOutboundPolicy } from "#server/platform/outbound/outbound-policy.rules.ts";
 import { openDatabase, type Database } from "#server/storage/database.ts";
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
@@ -57,7 +59,14 @@ export async function createAuspex(config: Config, options: { logger: Logger; cl
     const metadata = createMetadataModule({ db: database.db, clock });
     const query = createQueryService({ store: store.store, limits: config.query, clock });
     const remoteWrite = createRemoteWriteService({ store: store.store, metadata, limits: config.remoteWrite, clock });
-    const app = await buildApp({ config, version: VERSION, logger, metrics, auth, health, clock, query, remoteWrite, metadata });
+    const targets = createTargetsModule({
+      db: database.db,
+      clock,
+      logger: moduleLogger(logger, "targets"),
+      outbound: createOutboundPolicy(config.outbound),
+      fileSdPath: config.targets.fileSdPath,
+    });
+    const app = await buildApp({ config, version: VERSION, logger, metrics, auth, health, clock, query, remoteWrite, metadata, targets });
     return {
       app,
       database,

@@ -13,11 +13,13 @@ import { registerAuthRoutes } from "#server/api/routes/auth.routes.ts";
 import { registerHealthRoutes } from "#server/api/routes/health.routes.ts";
 import { registerMetricsRoutes } from "#server/api/routes/metrics.routes.ts";
 import { registerPrometheusRoutes } from "#server/api/routes/prometheus/prometheus.routes.ts";
+import { registerTargetRoutes } from "#server/api/routes/targets.routes.ts";
 import type { AuthModule } from "#server/modules/auth/index.ts";
 import type { HealthService } from "#server/modules/health/index.ts";
 import type { RemoteWriteService } from "#server/modules/ingest/index.ts";
 import type { MetadataService } from "#server/modules/metadata/index.ts";
 import type { QueryService } from "#server/modules/query/index.ts";
+import type { TargetsService } from "#server/modules/targets/index.ts";
 import type { Clock } from "#server/platform/clock.ts";
 import { moduleLogger, type Logger } from "#server/platform/logger.ts";
 import type { Metrics } from "#server/platform/metrics.ts";
@@ -33,6 +35,7 @@ export interface AppDeps {
   query: QueryService;
   remoteWrite: RemoteWriteService;
   metadata: MetadataService;
+  targets: TargetsService;
 }
 
 /** The Fastify transport: plugins, then each module's routes. Used by main.ts and by tests. */
@@ -73,6 +76,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerMetricsRoutes(app, deps.metrics);
   registerAuthRoutes(app, deps.auth, limits);
   registerApiKeyRoutes(app, deps.auth, limits);
+  registerTargetRoutes(app, deps.targets, limits);
   await registerPrometheusRoutes(app, {
     query: deps.query,
     remoteWrite: deps.remoteWrite,

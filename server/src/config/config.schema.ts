@@ -108,6 +108,11 @@ export const configSchema = z.object({
   AUSPEX_OUTBOUND_DENY: cidrList
     .default([])
     .describe("Comma list of CIDRs user-supplied scrape targets and webhooks may never resolve to, on top of the built-in link-local/metadata list (169.254.0.0/16, fe80::/10, fd00:ec2::254, …); wins over AUSPEX_OUTBOUND_ALLOW. Multi-tenant: 127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7."),
+  AUSPEX_FILE_SD_PATH: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Keep this file current with every user's enabled targets as Prometheus file_sd JSON (written atomically), for an external Prometheus to scrape them too."),
   AUSPEX_PROMETHEUS_URL: url
     .optional()
     .describe("Keep samples in this Prometheus-compatible server (Prometheus, VictoriaMetrics, Mimir, Thanos) instead of the embedded store; credentials in the URL become basic auth."),

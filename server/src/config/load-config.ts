@@ -36,6 +36,7 @@ export interface Config {
   };
   /** CIDR texts of the outbound address policy (platform/outbound), canonical form. */
   readonly outbound: { readonly allow: readonly string[]; readonly deny: readonly string[] };
+  readonly targets: { readonly fileSdPath: string | undefined };
   readonly rateLimit: { readonly enabled: boolean; readonly authPerMinute: number; readonly apiPerMinute: number };
   readonly metricStore: MetricStoreTarget;
   readonly query: { readonly timeoutMs: number; readonly maxSamples: number; readonly lookbackDeltaMs: number };
@@ -158,6 +159,7 @@ function toConfig(v: ConfigValues): Config {
       shutdownTimeoutMs: v.AUSPEX_SHUTDOWN_TIMEOUT_MS,
     },
     outbound: { allow: v.AUSPEX_OUTBOUND_ALLOW, deny: v.AUSPEX_OUTBOUND_DENY },
+    targets: { fileSdPath: v.AUSPEX_FILE_SD_PATH === undefined ? undefined : path.resolve(v.AUSPEX_FILE_SD_PATH) },
     rateLimit: {
       enabled: v.AUSPEX_RATE_LIMIT,
       authPerMinute: v.AUSPEX_RATE_LIMIT_AUTH_PER_MINUTE,

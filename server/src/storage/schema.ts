@@ -1,4 +1,5 @@
 import type { MetricMetadataTable } from "#server/storage/tables/metric-metadata.table.ts";
+import type { TargetsTable } from "#server/storage/tables/targets.table.ts";
 import type { ApiKeysTable, RefreshTokensTable, SessionsTable, UsersTable } from "#server/storage/tables/accounts.table.ts";
 
 /** Every table of the state database; modules' repositories query through Kysely<Schema>. */
@@ -8,4 +9,5 @@ export interface Schema {
   refresh_tokens: RefreshTokensTable;
   api_keys: ApiKeysTable;
   metric_metadata: MetricMetadataTable;
+  targets: TargetsTable;
 }

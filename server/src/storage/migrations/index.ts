@@ -2,6 +2,7 @@ import type { Migration } from "kysely/migration";
 import type { DialectName } from "#server/storage/dialect.ts";
 import { accountsMigration } from "#server/storage/migrations/0001-accounts.ts";
 import { metricMetadataMigration } from "#server/storage/migrations/0002-metric-metadata.ts";
+import { targetsMigration } from "#server/storage/migrations/0003-targets.ts";
 
 /**
  * All migrations in order. Names sort lexically; never rename or edit one that
@@ -12,5 +13,6 @@ export function allMigrations(dialect: DialectName): Record<string, Migration> {
   return {
     "0001-accounts": accountsMigration(dialect),
     "0002-metric-metadata": metricMetadataMigration(dialect),
+    "0003-targets": targetsMigration(dialect),
   };
 }
