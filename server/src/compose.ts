@@ -8,6 +8,7 @@ import { createRemoteWriteService } from "#server/modules/ingest/index.ts";
 import { createMetadataModule } from "#server/modules/metadata/index.ts";
 import { createEmbeddedMetricStore, createExternalMetricStore, type MetricStore } from "#server/modules/metric-store/index.ts";
 import { createQueryService } from "#server/modules/query/index.ts";
+import { createScrapeScheduler, createScrapeService, type ScrapeScheduler } from "#server/modules/scrape/index.ts";
 import { createTargetsModule } from "#server/modules/targets/index.ts";
 import { systemClock, type Clock } from "#server/platform/clock.ts";
 import { moduleLogger, type Logger } from "#server/platform/logger.ts";
@@ -33,6 +34,7 @@ export async function createAuspex(config: Config, options: { logger: Logger; cl
   const { logger } = options;
   const database = await openDatabase(config.database, { busyTimeoutMs: config.sqliteBusyTimeoutMs });
   let metricStore: MetricStore | undefined;
+  let scheduler: ScrapeScheduler | undefined;
   try {
     const store = openMetricStore(config.metricStore, clock, config.query.timeoutMs, moduleLogger(logger, "metric-store"));
     metricStore = store.store;
@@ -59,13 +61,30 @@ export async function createAuspex(config: Config, options: { logger: Logger; cl
     const metadata = createMetadataModule({ db: database.db, clock });
     const query = createQueryService({ store: store.store, limits: config.query, clock });
     const remoteWrite = createRemoteWriteService({ store: store.store, metadata, limits: config.remoteWrite, clock });
+    const outbound = createOutboundPolicy(config.outbound);
     const targets = createTargetsModule({
       db: database.db,
       clock,
       logger: moduleLogger(logger, "targets"),
-      outbound: createOutboundPolicy(config.outbound),
+      outbound,
       fileSdPath: config.targets.fileSdPath,
+      onChange: () => void scheduler?.sync(),
     });
+    const scrapeLogger = moduleLogger(logger, "scrape");
+    const scraper = createScrapeService({
+      store: store.store,
+      metadata,
+      recordScrape: (target, outcome) => targets.recordScrape(target, outcome),
+      outbound,
+      clock,
+      logger: scrapeLogger,
+      limits: { ...config.scrape, maxActiveSeries: config.remoteWrite.maxActiveSeries },
+      userAgent: `Auspex/${VERSION}`,
+    });
+    if (config.scrape.enabled) {
+      scheduler = createScrapeScheduler({ listTargets: () => targets.listScrapeTargets(), scraper, logger: scrapeLogger, maxConcurrent: config.scrape.concurrency });
+      await scheduler.sync();
+    }
     const app = await buildApp({ config, version: VERSION, logger, metrics, auth, health, clock, query, remoteWrite, metadata, targets });
     return {
       app,
@@ -74,12 +93,14 @@ export async function createAuspex(config: Config, options: { logger: Logger; cl
       metrics,
       metricStore: store.store,
       async close() {
+        await scheduler?.close();
         await app.close();
         await store.store.close();
         await database.close();
       },
     };
   } catch (error) {
+    await scheduler?.close();
     await metricStore?.close();
     await database.close();
     throw error;

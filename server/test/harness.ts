@@ -35,6 +35,8 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     AUSPEX_ARGON2_MEMORY_KIB: "8192",
     AUSPEX_ARGON2_ITERATIONS: "1",
     AUSPEX_RATE_LIMIT: "false",
+    // Tests that scrape turn it on; the rest must not dial the addresses their targets name.
+    AUSPEX_SCRAPE: "false",
     ...env,
   });
   const logger = createLogger({ level: config.log.level, format: "json" });

@@ -37,6 +37,13 @@ export interface Config {
   /** CIDR texts of the outbound address policy (platform/outbound), canonical form. */
   readonly outbound: { readonly allow: readonly string[]; readonly deny: readonly string[] };
   readonly targets: { readonly fileSdPath: string | undefined };
+  readonly scrape: {
+    readonly enabled: boolean;
+    readonly concurrency: number;
+    readonly bodyLimitBytes: number;
+    readonly sampleLimit: number;
+    readonly labelValueLimit: number;
+  };
   readonly rateLimit: { readonly enabled: boolean; readonly authPerMinute: number; readonly apiPerMinute: number };
   readonly metricStore: MetricStoreTarget;
   readonly query: { readonly timeoutMs: number; readonly maxSamples: number; readonly lookbackDeltaMs: number };
@@ -160,6 +167,13 @@ function toConfig(v: ConfigValues): Config {
     },
     outbound: { allow: v.AUSPEX_OUTBOUND_ALLOW, deny: v.AUSPEX_OUTBOUND_DENY },
     targets: { fileSdPath: v.AUSPEX_FILE_SD_PATH === undefined ? undefined : path.resolve(v.AUSPEX_FILE_SD_PATH) },
+    scrape: {
+      enabled: v.AUSPEX_SCRAPE,
+      concurrency: v.AUSPEX_SCRAPE_CONCURRENCY,
+      bodyLimitBytes: v.AUSPEX_SCRAPE_BODY_LIMIT_BYTES,
+      sampleLimit: v.AUSPEX_SCRAPE_SAMPLE_LIMIT,
+      labelValueLimit: v.AUSPEX_SCRAPE_LABEL_VALUE_LIMIT,
+    },
     rateLimit: {
       enabled: v.AUSPEX_RATE_LIMIT,
       authPerMinute: v.AUSPEX_RATE_LIMIT_AUTH_PER_MINUTE,

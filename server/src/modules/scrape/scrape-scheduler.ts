@@ -1,0 +1,155 @@
+import type { Logger } from "#server/platform/logger.ts";
+import type { ScrapeTarget } from "#server/modules/targets/index.ts";
+import type { ScrapeReport, ScrapeService } from "#server/modules/scrape/scrape.service.ts";
+
+/** Timer functions, injectable so tests can run the schedule on virtual time. */
+export interface Timers {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realTimers: Timers = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => {
+    const handle = setTimeout(callback, ms);
+    // Scrape timers alone must not keep the process alive (shutdown closes the scheduler).
+    handle.unref();
+    return handle;
+  },
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+interface Deps {
+  listTargets: () => Promise<ScrapeTarget[]>;
+  scraper: Pick<ScrapeService, "scrapeTarget" | "forgetTarget">;
+  logger: Logger;
+  timers?: Timers;
+  /** Scrapes running at once, over all targets; a hung target holds one slot until its timeout. */
+  maxConcurrent: number;
+  onScrape?: (report: ScrapeReport) => void;
+}
+
+interface Loop {
+  target: ScrapeTarget;
+  fingerprint: string;
+  timer: unknown;
+  running: Promise<void> | null;
+  stopped: boolean;
+}
+
+/** Spreads targets over their interval by a hash of their id, as Prometheus offsets its scrapes. */
+export function scrapeOffset(targetId: string, intervalMs: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < targetId.length; i++) h = Math.imul(h ^ targetId.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % intervalMs;
+}
+
+/**
+ * Runs every enabled target on its own interval, at a fixed offset inside it, never two scrapes
+ * of one target at once, and at most `maxConcurrent` scrapes over all targets. Each target has
+ * its own timer, so a slow or hung one never delays the others.
+ */
+export function createScrapeScheduler({ listTargets, scraper, logger, timers = realTimers, maxConcurrent, onScrape }: Deps) {
+  const loops = new Map<string, Loop>();
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  let closed = false;
+
+  const acquire = (): Promise<void> | undefined => {
+    if (active < maxConcurrent) {
+      active++;
+      return undefined;
+    }
+    return new Promise((resolve) => waiting.push(resolve));
+  };
+  const release = (): void => {
+    const next = waiting.shift();
+    if (next) next();
+    else active--;
+  };
+
+  const schedule = (loop: Loop): void => {
+    if (loop.stopped) return;
+    const { intervalMs } = loop.target;
+    const now = timers.now();
+    const offset = scrapeOffset(loop.target.id, intervalMs);
+    const next = Math.floor((now - offset) / intervalMs) * intervalMs + offset + intervalMs;
+    loop.timer = timers.setTimeout(() => tick(loop), next - now);
+  };
+
+  const tick = (loop: Loop): void => {
+    schedule(loop);
+    // The previous scrape still runs (its timeout is shorter than the interval, so rarely): skip.
+    if (loop.running || loop.stopped) return;
+    loop.running = (async () => {
+      const waited = acquire();
+      if (waited) await waited;
+      try {
+        if (loop.stopped) return;
+        const report = await scraper.scrapeTarget(loop.target);
+        onScrape?.(report);
+      } catch (error) {
+        logger.error({ error, target: loop.target.id }, "scrape could not be recorded");
+      } finally {
+        release();
+        loop.running = null;
+      }
+    })();
+  };
+
+  const stopLoop = async (loop: Loop): Promise<void> => {
+    loop.stopped = true;
+    timers.clearTimeout(loop.timer);
+    await loop.running;
+  };
+
+  /** Runs syncs one after another: two target changes in a row must not interleave their loop updates. */
+  let syncs: Promise<void> = Promise.resolve();
+
+  async function syncNow(): Promise<void> {
+    if (closed) return;
+    const targets = await listTargets();
+    const wanted = new Map(targets.map((t) => [t.id, t]));
+    for (const [id, loop] of loops) {
+      const target = wanted.get(id);
+      if (target && JSON.stringify(target) === loop.fingerprint) continue;
+      loops.delete(id);
+      await stopLoop(loop);
+      // Moved or re-labelled targets write new series: the old ones end here either way.
+      await scraper.forgetTarget(id);
+    }
+    for (const target of targets) {
+      if (loops.has(target.id)) continue;
+      const loop: Loop = { target, fingerprint: JSON.stringify(target), timer: undefined, running: null, stopped: false };
+      loops.set(target.id, loop);
+      schedule(loop);
+    }
+  }
+
+  return {
+    /**
+     * Brings the loops in line with the enabled targets: new ones start, changed ones restart, gone
+     * ones stop and go stale. Never rejects (a failure is logged; the next sync retries).
+     */
+    sync(): Promise<void> {
+      syncs = syncs.then(syncNow).catch((error: unknown) => logger.error({ error }, "updating the scrape schedule failed"));
+      return syncs;
+    },
+
+    /** Stops every loop and waits for scrapes in flight. Series are not marked stale: the targets still exist. */
+    async close(): Promise<void> {
+      closed = true;
+      const all = [...loops.values()];
+      loops.clear();
+      await Promise.all(all.map(stopLoop));
+    },
+
+    /** Targets scheduled now (for tests and the health report). */
+    get size(): number {
+      return loops.size;
+    },
+  };
+}
+
+export type ScrapeScheduler = ReturnType<typeof createScrapeScheduler>;

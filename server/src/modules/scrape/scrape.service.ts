@@ -1,0 +1,170 @@
+import type { Clock } from "#server/platform/clock.ts";
+import { ServiceError } from "#server/platform/errors.ts";
+import { ExpositionError, parseExposition, SCRAPE_ACCEPT_HEADER, type ExpositionLimits } from "#server/platform/exposition/index.ts";
+import type { Logger } from "#server/platform/logger.ts";
+import { parseAddress } from "#server/platform/outbound/cidr.rules.ts";
+import { checkOutboundAddress } from "#server/platform/outbound/check-outbound-address.ts";
+import { createOutboundLookup } from "#server/platform/outbound/outbound-lookup.ts";
+import type { OutboundPolicy } from "#server/platform/outbound/outbound-policy.rules.ts";
+import type { ResolveHost } from "#server/platform/outbound/resolve-host.ts";
+import { STALE_NAN } from "#server/platform/staleness.ts";
+import type { MetadataService } from "#server/modules/metadata/index.ts";
+import type { MetricStore, SeriesBatch } from "#server/modules/metric-store/index.ts";
+import type { ScrapeOutcome, ScrapeTarget } from "#server/modules/targets/index.ts";
+import { fetchExposition, ScrapeError } from "#server/modules/scrape/scrape-http.ts";
+import { applyTargetLabels, formatSeries, seriesKey, targetLabels } from "#server/modules/scrape/scrape-labels.rules.ts";
+
+export interface ScrapeLimits {
+  /** Largest response body, after gzip decompression. */
+  readonly bodyLimitBytes: number;
+  /** Most samples one scrape may return; more fails the scrape. */
+  readonly sampleLimit: number;
+  /** Longest label value (and metric name). */
+  readonly labelValueLimit: number;
+  /** Active series a user may have (the store refuses new series past it). */
+  readonly maxActiveSeries: number;
+}
+
+interface Deps {
+  store: Pick<MetricStore, "append">;
+  metadata: Pick<MetadataService, "recordMetadata">;
+  /** Where each scrape's health goes (the targets service). */
+  recordScrape: (target: Pick<ScrapeTarget, "id" | "userId">, outcome: ScrapeOutcome) => Promise<void>;
+  outbound: OutboundPolicy;
+  resolve?: ResolveHost;
+  clock: Clock;
+  logger: Logger;
+  limits: ScrapeLimits;
+  userAgent: string;
+}
+
+/** What one scrape did, for the scheduler and tests. */
+export interface ScrapeReport {
+  readonly targetId: string;
+  readonly up: boolean;
+  readonly error: string | null;
+  readonly samples: number;
+  readonly seriesAdded: number;
+  readonly staleMarked: number;
+}
+
+/** What the last scrape of a target wrote, to mark what disappears as stale. */
+interface TargetMemory {
+  /** Series without explicit timestamps, by key (their labels). */
+  series: Map<string, Record<string, string>>;
+  /** The synthetic series' labels (up, scrape_*), stale when the target goes. */
+  synthetic: Array<Record<string, string>>;
+  userId: string;
+  metadataKey: string;
+}
+
+const SYNTHETIC = ["up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_series_added"] as const;
+
+/**
+ * Scrapes one target: fetch (through the outbound policy), parse, label, append with `up` and
+ * the scrape_* series, mark vanished series stale, and record the target's health.
+ */
+export function createScrapeService(deps: Deps) {
+  const { store, clock, limits, logger } = deps;
+  const lookup = createOutboundLookup(deps.outbound, deps.resolve);
+  const memory = new Map<string, TargetMemory>();
+  const parseLimits: Partial<ExpositionLimits> = { maxSamples: limits.sampleLimit, maxLabelValueLength: limits.labelValueLimit };
+
+  async function fetchAndParse(target: ScrapeTarget) {
+    const url = new URL(`${target.scheme}://${target.address}${target.metricsPath}`);
+    const host = url.hostname.replace(/^\[|\]$/g, "");
+    // Node dials IP literals without calling lookup: check them here (names are checked at connect).
+    if (parseAddress(host) !== null) await checkOutboundAddress(deps.outbound, host);
+    const response = await fetchExposition({
+      url,
+      accept: SCRAPE_ACCEPT_HEADER,
+      timeoutMs: target.timeoutMs,
+      maxBodyBytes: limits.bodyLimitBytes,
+      lookup,
+      userAgent: deps.userAgent,
+    });
+    return parseExposition(response.body, response.contentType, parseLimits);
+  }
+
+  function staleBatch(labelSets: Iterable<Record<string, string>>, t: number): SeriesBatch {
+    const out: Array<SeriesBatch[number]> = [];
+    for (const labels of labelSets) out.push({ labels, samples: [{ t, v: STALE_NAN }] });
+    return out;
+  }
+
+  return {
+    async scrapeTarget(target: ScrapeTarget): Promise<ScrapeReport> {
+      const start = clock.now().getTime();
+      const started = performance.now();
+      const previous = memory.get(target.id);
+      const base = targetLabels(target);
+      const series = new Map<string, Record<string, string>>();
+      const batch: Array<SeriesBatch[number]> = [];
+      let error: string | null = null;
+      let samples = 0;
+      let metadataEntries: Array<{ metricFamilyName: string; type: string; help: string; unit: string }> = [];
+      try {
+        const parsed = await fetchAndParse(target);
+        const seen = new Set<string>();
+        for (const sample of parsed.samples) {
+          const labels = applyTargetLabels(sample.labels, base);
+          const key = seriesKey(labels);
+          if (seen.has(key)) throw new ScrapeError(`duplicate series ${formatSeries(labels)} in one scrape`);
+          seen.add(key);
+          if (sample.timestampMs === undefined) series.set(key, labels);
+          batch.push({ labels, samples: [{ t: sample.timestampMs ?? start, v: sample.value }] });
+        }
+        samples = parsed.samples.length;
+        metadataEntries = parsed.metadata.map((m) => ({ metricFamilyName: m.name, type: m.type, help: m.help, unit: m.unit }));
+      } catch (caught) {
+        if (!(caught instanceof ScrapeError || caught instanceof ExpositionError || caught instanceof ServiceError)) {
+          logger.error({ error: caught, target: target.id }, "scrape failed unexpectedly");
+        }
+        error = caught instanceof Error ? caught.message : String(caught);
+        batch.length = 0;
+        series.clear();
+      }
+      const durationMs = performance.now() - started;
+      const up = error === null;
+
+      let seriesAdded = 0;
+      for (const key of series.keys()) if (!previous?.series.has(key)) seriesAdded++;
+      const vanished: Array<Record<string, string>> = [];
+      if (previous) for (const [key, labels] of previous.series) if (!series.has(key)) vanished.push(labels);
+      batch.push(...staleBatch(vanished, start));
+
+      const synthetic = SYNTHETIC.map((name) => ({ ...base, __name__: name }));
+      const syntheticValues = [up ? 1 : 0, durationMs / 1000, samples, seriesAdded];
+      synthetic.forEach((labels, i) => batch.push({ labels, samples: [{ t: start, v: syntheticValues[i]! }] }));
+
+      const result = await store.append(target.userId, batch, { maxActiveSeries: limits.maxActiveSeries });
+      if (result.rejected > 0 && up) {
+        const first = result.rejections[0];
+        logger.warn({ target: target.id, rejected: result.rejected, reason: first?.reason }, "scraped samples rejected by the store");
+      }
+      const metadataKey = JSON.stringify(metadataEntries);
+      if (up && metadataEntries.length > 0 && metadataKey !== previous?.metadataKey) await deps.metadata.recordMetadata(target.userId, metadataEntries);
+      memory.set(target.id, { series, synthetic, userId: target.userId, metadataKey: up ? metadataKey : (previous?.metadataKey ?? "") });
+
+      await deps.recordScrape(target, {
+        health: up ? "up" : "down",
+        last_scrape_at: new Date(start).toISOString(),
+        last_scrape_duration_ms: Math.round(durationMs * 1000) / 1000,
+        last_error: error,
+        samples_last_scrape: samples,
+      });
+      return { targetId: target.id, up, error, samples, seriesAdded, staleMarked: vanished.length };
+    },
+
+    /** The target is gone (deleted, disabled, moved): every series it wrote goes stale now. */
+    async forgetTarget(targetId: string): Promise<void> {
+      const previous = memory.get(targetId);
+      if (!previous) return;
+      memory.delete(targetId);
+      const t = clock.now().getTime();
+      await store.append(previous.userId, staleBatch([...previous.series.values(), ...previous.synthetic], t));
+    },
+  };
+}
+
+export type ScrapeService = ReturnType<typeof createScrapeService>;
