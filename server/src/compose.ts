@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "#server/api/app.ts";
 import type { Config, MetricStoreTarget } from "#server/config/load-config.ts";
@@ -8,7 +9,8 @@ import { createRemoteWriteService } from "#server/modules/ingest/index.ts";
 import { createMetadataModule } from "#server/modules/metadata/index.ts";
 import { createEmbeddedMetricStore, createExternalMetricStore, type MetricStore } from "#server/modules/metric-store/index.ts";
 import { createQueryService } from "#server/modules/query/index.ts";
-import { createScrapeScheduler, createScrapeService, type ScrapeScheduler } from "#server/modules/scrape/index.ts";
+import { builtinScrapeJobs, createHostCollector } from "#server/modules/collection/index.ts";
+import { createScrapeScheduler, createScrapeService, type ScrapeJob, type ScrapeScheduler } from "#server/modules/scrape/index.ts";
 import { createTargetsModule } from "#server/modules/targets/index.ts";
 import { systemClock, type Clock } from "#server/platform/clock.ts";
 import { moduleLogger, type Logger } from "#server/platform/logger.ts";
@@ -16,10 +18,15 @@ import { createMetrics, registerCollectedGauge, type Metrics } from "#server/pla
 import { createOutboundPolicy } from "#server/platform/outbound/outbound-policy.rules.ts";
 import { openDatabase, type Database } from "#server/storage/database.ts";
 
+/** How often the scrape schedule is re-read besides target changes (the instance owner may have appeared). */
+const RESYNC_INTERVAL_MS = 10_000;
+
 export const VERSION: string = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 export interface Auspex {
   app: FastifyInstance;
+  /** The scrape schedule, when scraping is on (tests await scrapes through it). */
+  scheduler: ScrapeScheduler | undefined;
   database: Database;
   auth: AuthModule;
   metrics: Metrics;
@@ -35,6 +42,7 @@ export async function createAuspex(config: Config, options: { logger: Logger; cl
   const database = await openDatabase(config.database, { busyTimeoutMs: config.sqliteBusyTimeoutMs });
   let metricStore: MetricStore | undefined;
   let scheduler: ScrapeScheduler | undefined;
+  let resync: NodeJS.Timeout | undefined;
   try {
     const store = openMetricStore(config.metricStore, clock, config.query.timeoutMs, moduleLogger(logger, "metric-store"));
     metricStore = store.store;
@@ -48,6 +56,8 @@ export async function createAuspex(config: Config, options: { logger: Logger; cl
       accessTokenTtlSeconds: config.auth.accessTokenTtlSeconds,
       refreshTokenTtlSeconds: config.auth.refreshTokenTtlSeconds,
       argon2: config.auth.argon2,
+      // The first account becomes the instance owner: schedule its built-in jobs at once.
+      onUserRegistered: () => void scheduler?.sync(),
     });
     registerCollectedGauge(metrics, "auspex_active_sessions", "Login sessions neither revoked nor expired", () => auth.auth.countActiveSessions());
     const health = createHealthService({
@@ -82,17 +92,39 @@ export async function createAuspex(config: Config, options: { logger: Logger; cl
       userAgent: `Auspex/${VERSION}`,
     });
     if (config.scrape.enabled) {
-      scheduler = createScrapeScheduler({ listTargets: () => targets.listScrapeTargets(), scraper, logger: scrapeLogger, maxConcurrent: config.scrape.concurrency });
+      const host = config.scrape.hostCollector ? createHostCollector() : undefined;
+      const self = config.scrape.selfScrape ? { contentType: metrics.registry.contentType, metrics: () => metrics.registry.metrics() } : undefined;
+      const listJobs = async (): Promise<ScrapeJob[]> => {
+        const owner = await auth.auth.findInstanceOwner(config.scrape.owner);
+        const builtin =
+          owner === undefined
+            ? []
+            : builtinScrapeJobs({
+                ownerId: owner.id,
+                host,
+                self,
+                intervalMs: config.scrape.builtinIntervalMs,
+                hostInstance: hostname(),
+                selfInstance: `${config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host}:${config.port}`,
+              });
+        return [...(await targets.listScrapeTargets()), ...builtin];
+      };
+      scheduler = createScrapeScheduler({ listTargets: listJobs, scraper, logger: scrapeLogger, maxConcurrent: config.scrape.concurrency });
       await scheduler.sync();
+      // Picks up the instance owner once the first user registers (and any change made by another process).
+      resync = setInterval(() => void scheduler?.sync(), RESYNC_INTERVAL_MS);
+      resync.unref();
     }
     const app = await buildApp({ config, version: VERSION, logger, metrics, auth, health, clock, query, remoteWrite, metadata, targets });
     return {
       app,
+      scheduler,
       database,
       auth,
       metrics,
       metricStore: store.store,
       async close() {
+        clearInterval(resync);
         await scheduler?.close();
         await app.close();
         await store.store.close();
@@ -100,6 +132,7 @@ export async function createAuspex(config: Config, options: { logger: Logger; cl
       },
     };
   } catch (error) {
+    clearInterval(resync);
     await scheduler?.close();
     await metricStore?.close();
     await database.close();

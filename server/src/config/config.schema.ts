@@ -113,6 +113,14 @@ export const configSchema = z.object({
   AUSPEX_SCRAPE_BODY_LIMIT_BYTES: int(1024, 1_073_741_824).default(33_554_432).describe("Largest scrape response, after gzip decompression; a bigger one fails that scrape."),
   AUSPEX_SCRAPE_SAMPLE_LIMIT: int(1, 100_000_000).default(200_000).describe("Most samples one scrape may return; more fails that scrape (Prometheus's sample_limit)."),
   AUSPEX_SCRAPE_LABEL_VALUE_LIMIT: int(16, 1_048_576).default(16_384).describe("Longest label value (and metric name) a scrape may return; longer fails that scrape."),
+  AUSPEX_OWNER: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Username of the instance owner, who receives the host collector's and Auspex's own series; default the first registered user."),
+  AUSPEX_HOST_COLLECTOR: bool.default(true).describe("false switches off the built-in collector of this machine's metrics (job \"node\")."),
+  AUSPEX_SELF_SCRAPE: bool.default(true).describe("false stops Auspex from scraping its own /metrics (job \"auspex\")."),
+  AUSPEX_BUILTIN_SCRAPE_INTERVAL: duration(1).default(15).describe("Interval in seconds of the host collector and the self-scrape, e.g. 15s."),
   AUSPEX_FILE_SD_PATH: z
     .string()
     .min(1)

@@ -39,6 +39,11 @@ export interface Config {
   readonly targets: { readonly fileSdPath: string | undefined };
   readonly scrape: {
     readonly enabled: boolean;
+    /** Username of the owner of the built-in jobs; undefined: the first registered user. */
+    readonly owner: string | undefined;
+    readonly hostCollector: boolean;
+    readonly selfScrape: boolean;
+    readonly builtinIntervalMs: number;
     readonly concurrency: number;
     readonly bodyLimitBytes: number;
     readonly sampleLimit: number;
@@ -169,6 +174,10 @@ function toConfig(v: ConfigValues): Config {
     targets: { fileSdPath: v.AUSPEX_FILE_SD_PATH === undefined ? undefined : path.resolve(v.AUSPEX_FILE_SD_PATH) },
     scrape: {
       enabled: v.AUSPEX_SCRAPE,
+      owner: v.AUSPEX_OWNER,
+      hostCollector: v.AUSPEX_HOST_COLLECTOR,
+      selfScrape: v.AUSPEX_SELF_SCRAPE,
+      builtinIntervalMs: v.AUSPEX_BUILTIN_SCRAPE_INTERVAL * 1000,
       concurrency: v.AUSPEX_SCRAPE_CONCURRENCY,
       bodyLimitBytes: v.AUSPEX_SCRAPE_BODY_LIMIT_BYTES,
       sampleLimit: v.AUSPEX_SCRAPE_SAMPLE_LIMIT,

@@ -47,6 +47,8 @@ interface Deps {
   clock: Clock;
   metrics: Pick<Metrics, "auth">;
   logger: Logger;
+  /** Told after an account is created (the first one becomes the instance owner). */
+  onUserRegistered?: () => void;
 }
 
 /** Session activity is written at most this often, so authenticated reads stay reads. */
@@ -116,6 +118,15 @@ export function createAuthService(deps: Deps) {
   }
 
   return {
+    /**
+     * The user who owns the instance's own data (host metrics, self-monitoring): the account named
+     * `username` when configured, else the first account registered; undefined before there is one.
+     */
+    async findInstanceOwner(username: string | undefined): Promise<{ id: string; username: string } | undefined> {
+      const user = username === undefined ? await users.findFirst() : await users.findByLogin(username);
+      return user === undefined ? undefined : { id: user.id, username: user.username };
+    },
+
     async registerUser(input: RegisterRequest, client: ClientInfo): Promise<TokenResponse> {
       const email = input.email.toLowerCase();
       assertPasswordAcceptable(input.password, "body.password", { username: input.username, email });
@@ -144,6 +155,7 @@ export function createAuthService(deps: Deps) {
         throw error;
       }
       logger.info({ user_id: user.id }, "user registered");
+      deps.onUserRegistered?.();
       return startSession(user, client);
     },
 

@@ -24,6 +24,7 @@ export interface AuthModuleDeps {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   argon2: Argon2Parameters;
+  onUserRegistered?: () => void;
 }
 
 /** Accounts, login sessions and API keys. */
@@ -40,6 +41,7 @@ export function createAuthModule(deps: AuthModuleDeps) {
     clock: deps.clock,
     metrics: deps.metrics,
     logger: deps.logger,
+    ...(deps.onUserRegistered && { onUserRegistered: deps.onUserRegistered }),
   });
   const keys = createApiKeysService({ apiKeys, users, clock: deps.clock, metrics: deps.metrics });
   return { auth, apiKeys: keys };

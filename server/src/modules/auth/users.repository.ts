@@ -11,6 +11,10 @@ export function createUsersRepository(db: Db) {
     findById(userId: string): Promise<UserRow | undefined> {
       return db.selectFrom("users").selectAll().where("id", "=", userId).executeTakeFirst();
     },
+    /** The first account created (the instance owner unless configured otherwise). */
+    findFirst(): Promise<UserRow | undefined> {
+      return db.selectFrom("users").selectAll().orderBy("created_at").orderBy("id").limit(1).executeTakeFirst();
+    },
     findByLogin(login: string): Promise<UserRow | undefined> {
       const column = login.includes("@") ? "email" : "username";
       return db.selectFrom("users").selectAll().where(column, "=", login.toLowerCase()).executeTakeFirst();

@@ -1,6 +1,5 @@
 import type { Logger } from "#server/platform/logger.ts";
-import type { ScrapeTarget } from "#server/modules/targets/index.ts";
-import type { ScrapeReport, ScrapeService } from "#server/modules/scrape/scrape.service.ts";
+import type { ScrapeJob, ScrapeReport, ScrapeService } from "#server/modules/scrape/scrape.service.ts";
 
 /** Timer functions, injectable so tests can run the schedule on virtual time. */
 export interface Timers {
@@ -21,21 +20,26 @@ export const realTimers: Timers = {
 };
 
 interface Deps {
-  listTargets: () => Promise<ScrapeTarget[]>;
+  listTargets: () => Promise<ScrapeJob[]>;
   scraper: Pick<ScrapeService, "scrapeTarget" | "forgetTarget">;
   logger: Logger;
   timers?: Timers;
   /** Scrapes running at once, over all targets; a hung target holds one slot until its timeout. */
   maxConcurrent: number;
-  onScrape?: (report: ScrapeReport) => void;
 }
 
 interface Loop {
-  target: ScrapeTarget;
+  target: ScrapeJob;
   fingerprint: string;
   timer: unknown;
   running: Promise<void> | null;
   stopped: boolean;
+}
+
+/** What makes a job the same job: everything but its source function. */
+function fingerprint(job: ScrapeJob): string {
+  const { source: _source, ...settings } = job;
+  return JSON.stringify(settings);
 }
 
 /** Spreads targets over their interval by a hash of their id, as Prometheus offsets its scrapes. */
@@ -50,8 +54,9 @@ export function scrapeOffset(targetId: string, intervalMs: number): number {
  * of one target at once, and at most `maxConcurrent` scrapes over all targets. Each target has
  * its own timer, so a slow or hung one never delays the others.
  */
-export function createScrapeScheduler({ listTargets, scraper, logger, timers = realTimers, maxConcurrent, onScrape }: Deps) {
+export function createScrapeScheduler({ listTargets, scraper, logger, timers = realTimers, maxConcurrent }: Deps) {
   const loops = new Map<string, Loop>();
+  const listeners = new Set<(report: ScrapeReport) => void>();
   let active = 0;
   const waiting: Array<() => void> = [];
   let closed = false;
@@ -88,7 +93,7 @@ export function createScrapeScheduler({ listTargets, scraper, logger, timers = r
       try {
         if (loop.stopped) return;
         const report = await scraper.scrapeTarget(loop.target);
-        onScrape?.(report);
+        for (const listener of listeners) listener(report);
       } catch (error) {
         logger.error({ error, target: loop.target.id }, "scrape could not be recorded");
       } finally {
@@ -113,7 +118,7 @@ export function createScrapeScheduler({ listTargets, scraper, logger, timers = r
     const wanted = new Map(targets.map((t) => [t.id, t]));
     for (const [id, loop] of loops) {
       const target = wanted.get(id);
-      if (target && JSON.stringify(target) === loop.fingerprint) continue;
+      if (target && fingerprint(target) === loop.fingerprint) continue;
       loops.delete(id);
       await stopLoop(loop);
       // Moved or re-labelled targets write new series: the old ones end here either way.
@@ -121,7 +126,7 @@ export function createScrapeScheduler({ listTargets, scraper, logger, timers = r
     }
     for (const target of targets) {
       if (loops.has(target.id)) continue;
-      const loop: Loop = { target, fingerprint: JSON.stringify(target), timer: undefined, running: null, stopped: false };
+      const loop: Loop = { target, fingerprint: fingerprint(target), timer: undefined, running: null, stopped: false };
       loops.set(target.id, loop);
       schedule(loop);
     }
@@ -143,6 +148,12 @@ export function createScrapeScheduler({ listTargets, scraper, logger, timers = r
       const all = [...loops.values()];
       loops.clear();
       await Promise.all(all.map(stopLoop));
+    },
+
+    /** Calls `listener` after every scrape; returns the function that stops it. */
+    onScrape(listener: (report: ScrapeReport) => void): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
 
     /** Targets scheduled now (for tests and the health report). */

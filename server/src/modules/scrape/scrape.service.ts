@@ -38,6 +38,15 @@ interface Deps {
   userAgent: string;
 }
 
+/** Where a built-in job reads its exposition from instead of HTTP (the host collector, Auspex's own registry). */
+export type ExpositionSource = () => Promise<{ contentType: string | undefined; body: string | Uint8Array }>;
+
+/**
+ * A target to scrape: a user's target, or a built-in job with its own source. A built-in job has
+ * no row in the targets table, so its health is not recorded there.
+ */
+export type ScrapeJob = ScrapeTarget & { readonly source?: ExpositionSource };
+
 /** What one scrape did, for the scheduler and tests. */
 export interface ScrapeReport {
   readonly targetId: string;
@@ -70,7 +79,11 @@ export function createScrapeService(deps: Deps) {
   const memory = new Map<string, TargetMemory>();
   const parseLimits: Partial<ExpositionLimits> = { maxSamples: limits.sampleLimit, maxLabelValueLength: limits.labelValueLimit };
 
-  async function fetchAndParse(target: ScrapeTarget) {
+  async function fetchAndParse(target: ScrapeJob) {
+    if (target.source) {
+      const exposed = await target.source();
+      return parseExposition(exposed.body, exposed.contentType, parseLimits);
+    }
     const url = new URL(`${target.scheme}://${target.address}${target.metricsPath}`);
     const host = url.hostname.replace(/^\[|\]$/g, "");
     // Node dials IP literals without calling lookup: check them here (names are checked at connect).
@@ -93,7 +106,7 @@ export function createScrapeService(deps: Deps) {
   }
 
   return {
-    async scrapeTarget(target: ScrapeTarget): Promise<ScrapeReport> {
+    async scrapeTarget(target: ScrapeJob): Promise<ScrapeReport> {
       const start = clock.now().getTime();
       const started = performance.now();
       const previous = memory.get(target.id);
@@ -146,13 +159,15 @@ export function createScrapeService(deps: Deps) {
       if (up && metadataEntries.length > 0 && metadataKey !== previous?.metadataKey) await deps.metadata.recordMetadata(target.userId, metadataEntries);
       memory.set(target.id, { series, synthetic, userId: target.userId, metadataKey: up ? metadataKey : (previous?.metadataKey ?? "") });
 
-      await deps.recordScrape(target, {
-        health: up ? "up" : "down",
-        last_scrape_at: new Date(start).toISOString(),
-        last_scrape_duration_ms: Math.round(durationMs * 1000) / 1000,
-        last_error: error,
-        samples_last_scrape: samples,
-      });
+      if (!target.source) {
+        await deps.recordScrape(target, {
+          health: up ? "up" : "down",
+          last_scrape_at: new Date(start).toISOString(),
+          last_scrape_duration_ms: Math.round(durationMs * 1000) / 1000,
+          last_error: error,
+          samples_last_scrape: samples,
+        });
+      }
       return { targetId: target.id, up, error, samples, seriesAdded, staleMarked: vanished.length };
     },
 
