@@ -20,13 +20,16 @@ process.once("exit", () => {
   for (const child of running) child.kill("SIGKILL");
 });
 
-/** Debian's Prometheus (2.42) on a free loopback port with a temporary TSDB, remote-write receiver and admin API on. */
-export async function startPrometheus(): Promise<PrometheusServer> {
+/**
+ * Debian's Prometheus (2.42) on a free loopback port with a temporary TSDB, remote-write receiver
+ * and admin API on; `scrapeConfigs` is YAML for `scrape_configs:` (none by default).
+ */
+export async function startPrometheus(options: { scrapeConfigs?: string } = {}): Promise<PrometheusServer> {
   if (!existsSync(PROMETHEUS_BINARY)) aptInstall(["prometheus"], INSTALL_HINT);
   if (!existsSync(PROMETHEUS_BINARY)) throw new Error(`apt-get installed prometheus but ${INSTALL_HINT}`);
   const dir = mkdtempSync(path.join(tmpdir(), "auspex-prometheus-"));
   const config = path.join(dir, "prometheus.yml");
-  writeFileSync(config, "global:\n  scrape_interval: 15s\n  evaluation_interval: 15s\n");
+  writeFileSync(config, `global:\n  scrape_interval: 15s\n  evaluation_interval: 15s\n${options.scrapeConfigs === undefined ? "" : `scrape_configs:\n${options.scrapeConfigs}`}`);
   const port = await findFreePort();
   let log = "";
   const child = spawn(
