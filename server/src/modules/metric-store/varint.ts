@@ -58,9 +58,27 @@ export class ByteWriter {
   }
 
   string(s: string): void {
-    const encoded = textEncoder.encode(s);
-    this.uvarint(encoded.length);
-    this.bytes(encoded);
+    const n = s.length;
+    let ascii = true;
+    for (let i = 0; i < n; i++) {
+      if (s.charCodeAt(i) > 0x7f) {
+        ascii = false;
+        break;
+      }
+    }
+    if (!ascii) {
+      const encoded = textEncoder.encode(s);
+      this.uvarint(encoded.length);
+      this.bytes(encoded);
+      return;
+    }
+    // Label names and values are nearly always ASCII: bytes written directly, no encoder call.
+    this.uvarint(n);
+    this.ensure(n);
+    const buf = this.buf;
+    let len = this.len;
+    for (let i = 0; i < n; i++) buf[len++] = s.charCodeAt(i);
+    this.len = len;
   }
 
   result(): Uint8Array {

@@ -68,11 +68,17 @@ describe("varints", () => {
     for (const v of values) w.uvarint(v);
     for (const v of values) w.varint(-v);
     w.string("héllo");
+    w.string("node_cpu_seconds_total");
+    w.string("");
+    w.string("🚀 ü");
     w.f64(Math.PI);
     const r = new ByteReader(w.result());
     for (const v of values) assert.equal(r.uvarint(), v);
     for (const v of values) assert.equal(r.varint(), -v === 0 ? 0 : -v);
     assert.equal(r.string(), "héllo");
+    assert.equal(r.string(), "node_cpu_seconds_total");
+    assert.equal(r.string(), "");
+    assert.equal(r.string(), "🚀 ü");
     assert.equal(r.f64(), Math.PI);
     assert.throws(() => r.u8(), RangeError);
   });

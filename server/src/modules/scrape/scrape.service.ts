@@ -12,7 +12,7 @@ import type { MetadataService } from "#server/modules/metadata/index.ts";
 import type { MetricStore, SeriesBatch } from "#server/modules/metric-store/index.ts";
 import type { ScrapeOutcome, ScrapeTarget } from "#server/modules/targets/index.ts";
 import { fetchExposition, ScrapeError } from "#server/modules/scrape/scrape-http.ts";
-import { applyTargetLabels, formatSeries, seriesKey, targetLabels } from "#server/modules/scrape/scrape-labels.rules.ts";
+import { applyTargetLabels, formatSeries, identityKey, targetLabels } from "#server/modules/scrape/scrape-labels.rules.ts";
 
 export interface ScrapeLimits {
   /** Largest response body, after gzip decompression. */
@@ -57,14 +57,23 @@ export interface ScrapeReport {
   readonly staleMarked: number;
 }
 
-/** What the last scrape of a target wrote, to mark what disappears as stale. */
+/**
+ * What the scrapes of a target wrote, to mark what disappears as stale. Entries live as long as
+ * their series and are updated in place (a generation number per scrape), so a scrape allocates
+ * nothing here for series it saw before: with 1,000 targets every scrape re-sees ~all of them.
+ */
 interface TargetMemory {
-  /** Series without explicit timestamps, by key (their labels). */
-  series: Map<string, Record<string, string>>;
+  /** Series without explicit timestamps, by identity key. */
+  series: Map<string, { labels: Record<string, string>; seen: number; since: number }>;
+  generation: number;
   /** The synthetic series' labels (up, scrape_*), stale when the target goes. */
   synthetic: Array<Record<string, string>>;
   userId: string;
   metadataKey: string;
+}
+
+function duplicate(labels: Record<string, string>): ScrapeError {
+  return new ScrapeError(`duplicate series ${formatSeries(labels)} in one scrape`);
 }
 
 const SYNTHETIC = ["up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_series_added"] as const;
@@ -109,22 +118,34 @@ export function createScrapeService(deps: Deps) {
     async scrapeTarget(target: ScrapeJob): Promise<ScrapeReport> {
       const start = clock.now().getTime();
       const started = performance.now();
-      const previous = memory.get(target.id);
+      let mem = memory.get(target.id);
+      if (!mem) memory.set(target.id, (mem = { series: new Map(), generation: 0, synthetic: [], userId: target.userId, metadataKey: "" }));
+      const generation = ++mem.generation;
       const base = targetLabels(target);
-      const series = new Map<string, Record<string, string>>();
       const batch: Array<SeriesBatch[number]> = [];
       let error: string | null = null;
       let samples = 0;
+      let seriesAdded = 0;
       let metadataEntries: Array<{ metricFamilyName: string; type: string; help: string; unit: string }> = [];
       try {
         const parsed = await fetchAndParse(target);
-        const seen = new Set<string>();
+        let timestamped: Set<string> | undefined;
         for (const sample of parsed.samples) {
           const labels = applyTargetLabels(sample.labels, base);
-          const key = seriesKey(labels);
-          if (seen.has(key)) throw new ScrapeError(`duplicate series ${formatSeries(labels)} in one scrape`);
-          seen.add(key);
-          if (sample.timestampMs === undefined) series.set(key, labels);
+          const key = identityKey(labels);
+          if (sample.timestampMs === undefined) {
+            const known = mem.series.get(key);
+            if (known?.seen === generation) throw duplicate(labels);
+            if (known) known.seen = generation;
+            else {
+              mem.series.set(key, { labels, seen: generation, since: generation });
+              seriesAdded++;
+            }
+          } else {
+            timestamped ??= new Set();
+            if (timestamped.has(key)) throw duplicate(labels);
+            timestamped.add(key);
+          }
           batch.push({ labels, samples: [{ t: sample.timestampMs ?? start, v: sample.value }] });
         }
         samples = parsed.samples.length;
@@ -135,15 +156,18 @@ export function createScrapeService(deps: Deps) {
         }
         error = caught instanceof Error ? caught.message : String(caught);
         batch.length = 0;
-        series.clear();
+        seriesAdded = 0;
       }
       const durationMs = performance.now() - started;
       const up = error === null;
 
-      let seriesAdded = 0;
-      for (const key of series.keys()) if (!previous?.series.has(key)) seriesAdded++;
+      // Gone: not seen in this scrape (all of them when it failed), unless first seen in it.
       const vanished: Array<Record<string, string>> = [];
-      if (previous) for (const [key, labels] of previous.series) if (!series.has(key)) vanished.push(labels);
+      for (const [key, entry] of mem.series) {
+        if (up && entry.seen === generation) continue;
+        mem.series.delete(key);
+        if (entry.since !== generation) vanished.push(entry.labels);
+      }
       batch.push(...staleBatch(vanished, start));
 
       const synthetic = SYNTHETIC.map((name) => ({ ...base, __name__: name }));
@@ -155,9 +179,12 @@ export function createScrapeService(deps: Deps) {
         const first = result.rejections[0];
         logger.warn({ target: target.id, rejected: result.rejected, reason: first?.reason }, "scraped samples rejected by the store");
       }
+      mem.synthetic = synthetic;
       const metadataKey = JSON.stringify(metadataEntries);
-      if (up && metadataEntries.length > 0 && metadataKey !== previous?.metadataKey) await deps.metadata.recordMetadata(target.userId, metadataEntries);
-      memory.set(target.id, { series, synthetic, userId: target.userId, metadataKey: up ? metadataKey : (previous?.metadataKey ?? "") });
+      if (up && metadataEntries.length > 0 && metadataKey !== mem.metadataKey) {
+        await deps.metadata.recordMetadata(target.userId, metadataEntries);
+        mem.metadataKey = metadataKey;
+      }
 
       if (!target.source) {
         await deps.recordScrape(target, {
@@ -177,7 +204,7 @@ export function createScrapeService(deps: Deps) {
       if (!previous) return;
       memory.delete(targetId);
       const t = clock.now().getTime();
-      await store.append(previous.userId, staleBatch([...previous.series.values(), ...previous.synthetic], t));
+      await store.append(previous.userId, staleBatch([...[...previous.series.values()].map((e) => e.labels), ...previous.synthetic], t));
     },
   };
 }
