@@ -12,7 +12,7 @@ import { createOutboundPolicy } from "#server/platform/outbound/outbound-policy.
 
 /*
  * `node server/bench/scrape-schedule.bench.ts [--targets 1000] [--series 1000] [--seconds 60]
- *    [--warmup 2] [--profile out.cpuprofile]`
+ *    [--warmup 2] [--concurrency 64] [--processing 4] [--profile out.cpuprofile]`
  * (the second half of `npm run bench:scrape`): the real scrape service and scheduler with real
  * timers, scraping `--targets` exporters of `--series` series each at a 15 s interval into the
  * embedded store. The exporters run in a child process (their CPU is not counted). After
@@ -26,6 +26,8 @@ const { values: args } = parseArgs({
     series: { type: "string", default: "1000" },
     seconds: { type: "string", default: "60" },
     warmup: { type: "string", default: "2" },
+    concurrency: { type: "string", default: "64" },
+    processing: { type: "string", default: "4" },
     profile: { type: "string" },
     exporter: { type: "boolean", default: false },
   },
@@ -65,7 +67,7 @@ async function main(): Promise<void> {
     outbound: createOutboundPolicy({ allow: [], deny: [] }),
     clock: { now: () => new Date() },
     logger,
-    limits: { bodyLimitBytes: 64 << 20, sampleLimit: 1_000_000, labelValueLimit: 16_384, maxActiveSeries: 100_000_000 },
+    limits: { bodyLimitBytes: 64 << 20, sampleLimit: 1_000_000, labelValueLimit: 16_384, maxActiveSeries: 100_000_000, processingConcurrency: Number(args.processing) },
     userAgent: "Auspex/bench",
   });
   const jobs: ScrapeJob[] = Array.from({ length: TARGETS }, (_, i) => ({
@@ -101,7 +103,7 @@ async function main(): Promise<void> {
     },
     forgetTarget: (id: string) => scraper.forgetTarget(id),
   };
-  const scheduler = createScrapeScheduler({ listTargets: async () => jobs, scraper: timed, logger, maxConcurrent: 64 });
+  const scheduler = createScrapeScheduler({ listTargets: async () => jobs, scraper: timed, logger, maxConcurrent: Number(args.concurrency) });
   await scheduler.sync();
   // Warm-up: the first scrapes create every series; later ones are the steady state measured.
   await new Promise((resolve) => setTimeout(resolve, Number(args.warmup) * INTERVAL_MS + 1000));

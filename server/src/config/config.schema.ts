@@ -110,6 +110,9 @@ export const configSchema = z.object({
     .describe("Comma list of CIDRs user-supplied scrape targets and webhooks may never resolve to, on top of the built-in link-local/metadata list (169.254.0.0/16, fe80::/10, fd00:ec2::254, …); wins over AUSPEX_OUTBOUND_ALLOW. Multi-tenant: 127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7."),
   AUSPEX_SCRAPE: bool.default(true).describe("false stops Auspex from scraping targets (the targets API still works)."),
   AUSPEX_SCRAPE_CONCURRENCY: int(1, 10_000).default(64).describe("Scrapes running at once over all targets; a hung target holds one slot until its timeout."),
+  AUSPEX_SCRAPE_PROCESSING_CONCURRENCY: int(1, 1024)
+    .default(4)
+    .describe("Scrape responses parsed and stored at once (fetching is bounded by AUSPEX_SCRAPE_CONCURRENCY); more only raises memory and GC work."),
   AUSPEX_SCRAPE_BODY_LIMIT_BYTES: int(1024, 1_073_741_824).default(33_554_432).describe("Largest scrape response, after gzip decompression; a bigger one fails that scrape."),
   AUSPEX_SCRAPE_SAMPLE_LIMIT: int(1, 100_000_000).default(200_000).describe("Most samples one scrape may return; more fails that scrape (Prometheus's sample_limit)."),
   AUSPEX_SCRAPE_LABEL_VALUE_LIMIT: int(16, 1_048_576).default(16_384).describe("Longest label value (and metric name) a scrape may return; longer fails that scrape."),

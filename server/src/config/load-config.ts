@@ -45,6 +45,7 @@ export interface Config {
     readonly selfScrape: boolean;
     readonly builtinIntervalMs: number;
     readonly concurrency: number;
+    readonly processingConcurrency: number;
     readonly bodyLimitBytes: number;
     readonly sampleLimit: number;
     readonly labelValueLimit: number;
@@ -179,6 +180,7 @@ function toConfig(v: ConfigValues): Config {
       selfScrape: v.AUSPEX_SELF_SCRAPE,
       builtinIntervalMs: v.AUSPEX_BUILTIN_SCRAPE_INTERVAL * 1000,
       concurrency: v.AUSPEX_SCRAPE_CONCURRENCY,
+      processingConcurrency: v.AUSPEX_SCRAPE_PROCESSING_CONCURRENCY,
       bodyLimitBytes: v.AUSPEX_SCRAPE_BODY_LIMIT_BYTES,
       sampleLimit: v.AUSPEX_SCRAPE_SAMPLE_LIMIT,
       labelValueLimit: v.AUSPEX_SCRAPE_LABEL_VALUE_LIMIT,

@@ -1,4 +1,5 @@
 import type { Logger } from "#server/platform/logger.ts";
+import { createSemaphore } from "#server/platform/semaphore.ts";
 import type { ScrapeJob, ScrapeReport, ScrapeService } from "#server/modules/scrape/scrape.service.ts";
 
 /** Timer functions, injectable so tests can run the schedule on virtual time. */
@@ -57,22 +58,8 @@ export function scrapeOffset(targetId: string, intervalMs: number): number {
 export function createScrapeScheduler({ listTargets, scraper, logger, timers = realTimers, maxConcurrent }: Deps) {
   const loops = new Map<string, Loop>();
   const listeners = new Set<(report: ScrapeReport) => void>();
-  let active = 0;
-  const waiting: Array<() => void> = [];
+  const slots = createSemaphore(maxConcurrent);
   let closed = false;
-
-  const acquire = (): Promise<void> | undefined => {
-    if (active < maxConcurrent) {
-      active++;
-      return undefined;
-    }
-    return new Promise((resolve) => waiting.push(resolve));
-  };
-  const release = (): void => {
-    const next = waiting.shift();
-    if (next) next();
-    else active--;
-  };
 
   const schedule = (loop: Loop): void => {
     if (loop.stopped) return;
@@ -88,8 +75,7 @@ export function createScrapeScheduler({ listTargets, scraper, logger, timers = r
     // The previous scrape still runs (its timeout is shorter than the interval, so rarely): skip.
     if (loop.running || loop.stopped) return;
     loop.running = (async () => {
-      const waited = acquire();
-      if (waited) await waited;
+      const release = await slots.acquire();
       try {
         if (loop.stopped) return;
         const report = await scraper.scrapeTarget(loop.target);

@@ -86,7 +86,7 @@ describe("scrape service", () => {
       outbound: createOutboundPolicy({ allow: [], deny: ["10.99.0.0/16"] }),
       clock,
       logger: createLogger({ level: "silent", format: "json" }),
-      limits: { bodyLimitBytes: 4096, sampleLimit: 50, labelValueLimit: 64, maxActiveSeries: 10_000 },
+      limits: { bodyLimitBytes: 4096, sampleLimit: 50, labelValueLimit: 64, maxActiveSeries: 10_000, processingConcurrency: 2 },
       userAgent: "Auspex/test",
     });
   });
