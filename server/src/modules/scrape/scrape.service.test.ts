@@ -187,6 +187,7 @@ describe("scrape service", () => {
       [{ body: Buffer.from([0x6d, 0x7b, 0x61, 0x3d, 0x22, 0xff, 0xfe, 0x22, 0x7d, 0x20, 0x31, 0x0a]) }, /invalid UTF-8/],
       [{ contentType: "application/openmetrics-text; version=1.0.0", body: "m 1\n" }, /EOF/],
       [{ gzip: false, body: "m 1\n", status: 404 }, /HTTP status 404/],
+      [{ contentType: "application/json", body: '{"metrics": [1, 2]}' }, /line 1/],
     ];
     for (const [exposition, message] of cases) {
       next = exposition;
