@@ -57,3 +57,29 @@ describe("self-monitoring on a fresh install", () => {
     assert.deepEqual(await query(second.access_token, "up"), [], "the built-in series belong to the owner only");
   });
 });
+
+describe("built-in jobs switched off", () => {
+  it("scrapes only what is left on, for the configured owner", async () => {
+    const t = await startTestApp({ AUSPEX_SCRAPE: "true", AUSPEX_HOST_COLLECTOR: "false", AUSPEX_OWNER: "named_owner", AUSPEX_BUILTIN_SCRAPE_INTERVAL: "1s" });
+    try {
+      const reports: ScrapeReport[] = [];
+      const scraped = new Promise<void>((resolve) =>
+        t.auspex.scheduler?.onScrape((report) => {
+          reports.push(report);
+          resolve();
+        }),
+      );
+      await t.register("not_the_owner");
+      // Syncs run one after another: this one ends after the one registration started.
+      await t.auspex.scheduler?.sync();
+      assert.equal(t.auspex.scheduler?.size, 0, "the first user is not the configured owner");
+      const owner = await t.register("named_owner");
+      await t.auspex.scheduler?.sync();
+      assert.equal(t.auspex.scheduler?.size, 1, "only the self-scrape: the host collector is off");
+      await scraped;
+      assert.deepEqual(reports.map((r) => r.targetId), [`builtin:auspex:${owner.user.id}`]);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -180,8 +180,8 @@ describe("scrape service", () => {
   it("fails the scrape with a clear error for bad or hostile expositions", async () => {
     const cases: Array<[Exposition, RegExp]> = [
       [{ body: `${"x".repeat(5000)} 1\n` }, /body exceeds the limit of 4096 bytes/],
-      [{ body: Array.from({ length: 60 }, (_, i) => `s${i} 1`).join("\n") }, /more than maxSamples \(50\) samples/],
-      [{ body: `m{l="${"v".repeat(100)}"} 1\n` }, /label value longer than maxLabelValueLength \(64\)/],
+      [{ body: Array.from({ length: 60 }, (_, i) => `s${i} 1`).join("\n") }, /more than maxSamples \(50\) samples \(raise AUSPEX_SCRAPE_SAMPLE_LIMIT to allow it\)/],
+      [{ body: `m{l="${"v".repeat(100)}"} 1\n` }, /label value longer than maxLabelValueLength \(64\) \(raise AUSPEX_SCRAPE_LABEL_VALUE_LIMIT/],
       [{ body: "m 1\nm 2\n" }, /duplicate series m\{/],
       [{ body: "m{a=\"b\" 1\n" }, /line 1/],
       [{ body: Buffer.from([0x6d, 0x7b, 0x61, 0x3d, 0x22, 0xff, 0xfe, 0x22, 0x7d, 0x20, 0x31, 0x0a]) }, /invalid UTF-8/],

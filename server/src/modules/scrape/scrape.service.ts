@@ -79,6 +79,12 @@ interface TargetMemory {
   metadataKey: string;
 }
 
+/** The setting behind each parser limit the scraper sets, named in `last_error`. */
+const LIMIT_SETTINGS: Partial<Record<keyof ExpositionLimits, string>> = {
+  maxSamples: "AUSPEX_SCRAPE_SAMPLE_LIMIT",
+  maxLabelValueLength: "AUSPEX_SCRAPE_LABEL_VALUE_LIMIT",
+};
+
 function duplicate(labels: Record<string, string>): ScrapeError {
   return new ScrapeError(`duplicate series ${formatSeries(labels)} in one scrape`);
 }
@@ -194,6 +200,8 @@ export function createScrapeService(deps: Deps) {
         logger.error({ error: caught, target: target.id }, "scrape failed unexpectedly");
       }
       error = caught instanceof Error ? caught.message : String(caught);
+      const setting = caught instanceof ExpositionError && caught.limit !== undefined ? LIMIT_SETTINGS[caught.limit] : undefined;
+      if (setting !== undefined) error += ` (raise ${setting} to allow it)`;
       batch.length = 0;
       seriesAdded = 0;
     }
