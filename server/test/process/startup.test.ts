@@ -51,6 +51,36 @@ describe("npm start (server process)", () => {
     }
   });
 
+  it("has up{job=\"auspex\"} 1 and the host's series within 30 s of the first registration, with the default settings", { timeout: 60_000 }, async () => {
+    const server = await spawnServer();
+    try {
+      await server.waitForLog((line) => typeof line.message === "string" && line.message.startsWith("Auspex listening"));
+      const registered = Date.now();
+      const register = await fetch(`${server.baseUrl}/api/v1/auth/register`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username: "owner", email: "owner@example.com", password: "tangerine-otter-42" }),
+      });
+      const { access_token: token } = (await register.json()) as { access_token: string };
+      const query = async (promql: string) => {
+        const response = await fetch(`${server.baseUrl}/prometheus/api/v1/query?query=${encodeURIComponent(promql)}`, { headers: { authorization: `Bearer ${token}` } });
+        return ((await response.json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } }).data.result;
+      };
+      // Another process: polling its API is the only signal (bounded by the 30 s the requirement allows).
+      let up: Array<{ metric: Record<string, string>; value: [number, string] }> = [];
+      while (Date.now() - registered < 30_000) {
+        up = await query("up");
+        if (up.length === 2) break;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      assert.deepEqual(up.map((r) => [r.metric.job, r.value[1]]).sort(), [["auspex", "1"], ["node", "1"]], `after ${Date.now() - registered} ms`);
+      assert.ok((await query('node_memory_MemAvailable_bytes{job="node"}')).length === 1);
+      assert.ok((await query('node_cpu_seconds_total{job="node",mode="idle"}')).length >= 1);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("on SIGTERM stops accepting, finishes the request in flight, then exits 0", async () => {
     const server = await spawnServer();
     try {

@@ -188,6 +188,7 @@ describe("scrape service", () => {
       [{ contentType: "application/openmetrics-text; version=1.0.0", body: "m 1\n" }, /EOF/],
       [{ gzip: false, body: "m 1\n", status: 404 }, /HTTP status 404/],
       [{ contentType: "application/json", body: '{"metrics": [1, 2]}' }, /line 1/],
+      [{ body: "m 1 NaN\n" }, /line 1/],
     ];
     for (const [exposition, message] of cases) {
       next = exposition;
@@ -195,6 +196,32 @@ describe("scrape service", () => {
       assert.equal(report.up, false, `${message} should fail the scrape`);
       assert.match(report.error ?? "", message);
     }
+  });
+
+  it("takes NaN and ±Inf values as samples", async () => {
+    next = { body: "a NaN\nb +Inf\nc -Inf\n" };
+    const report = await scraper.scrapeTarget(target());
+    assert.equal(report.error, null);
+    const instance = `127.0.0.1:${port}`;
+    assert.equal(await valueAt({ __name__: "b", job: "node", instance }, now), Infinity);
+    assert.equal(await valueAt({ __name__: "c", job: "node", instance }, now), -Infinity);
+  });
+
+  it("fails a scrape with a line of megabytes at the line limit, within a body the size limit allows", async () => {
+    const roomy = createScrapeService({
+      store,
+      metadata: { recordMetadata: async () => {} },
+      recordScrape: async () => {},
+      outbound: createOutboundPolicy({ allow: [], deny: [] }),
+      clock,
+      logger: createLogger({ level: "silent", format: "json" }),
+      limits: { bodyLimitBytes: 8 << 20, sampleLimit: 1000, labelValueLimit: 16_384, maxActiveSeries: 10_000, processingConcurrency: 1 },
+      userAgent: "Auspex/test",
+    });
+    next = { body: `m{l="${"x".repeat(3 << 20)}"} 1\n` };
+    const report = await roomy.scrapeTarget(target());
+    assert.equal(report.up, false);
+    assert.match(report.error ?? "", /line 1: .*(longer|length)/i);
   });
 
   it("gives up on a hung exporter at the timeout", async () => {
