@@ -1,18 +1,4 @@
-import { after, before } from "node:test";
-import { openDatabase } from "#server/storage/database.ts";
 import { describeAccountsRepositoryContract } from "#test/repositories/accounts.repository.contract.ts";
-import { startPostgres, type PostgresServer } from "./support/postgres.ts";
+import { onPostgres } from "#e2e/support/postgres-contract.ts";
 
-let server: PostgresServer | undefined;
-before(async () => {
-  server = await startPostgres();
-});
-after(async () => {
-  await server?.stop();
-});
-
-describeAccountsRepositoryContract("PostgreSQL", async () => {
-  if (!server) throw new Error("PostgreSQL did not start");
-  const url = await server.createDatabase();
-  return openDatabase({ kind: "postgres", url, poolSize: 5 }, { busyTimeoutMs: 5000 });
-});
+onPostgres(describeAccountsRepositoryContract);

@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "#server/api/app.ts";
 import type { Config, MetricStoreTarget } from "#server/config/load-config.ts";
+import { createAnomaliesModule, type AnomaliesService } from "#server/modules/anomalies/index.ts";
 import { createAuthModule, loadOrCreateJwtSecret, type AuthModule } from "#server/modules/auth/index.ts";
 import { createHealthService, type ComponentStatus } from "#server/modules/health/index.ts";
 import { createRemoteWriteService } from "#server/modules/ingest/index.ts";
@@ -25,6 +26,8 @@ export const VERSION: string = (JSON.parse(readFileSync(new URL("../package.json
 
 export interface Auspex {
   app: FastifyInstance;
+  /** Anomaly records (the detection engine writes them; tests seed them). */
+  anomalies: AnomaliesService;
   /** The scrape schedule, when scraping is on (tests await scrapes through it). */
   scheduler: ScrapeScheduler | undefined;
   database: Database;
@@ -115,9 +118,11 @@ export async function createAuspex(config: Config, options: { logger: Logger; cl
       resync = setInterval(() => void scheduler?.sync(), RESYNC_INTERVAL_MS);
       resync.unref();
     }
-    const app = await buildApp({ config, version: VERSION, logger, metrics, auth, health, clock, query, remoteWrite, metadata, targets });
+    const anomalies = createAnomaliesModule({ db: database.db, clock });
+    const app = await buildApp({ config, version: VERSION, logger, metrics, auth, health, clock, query, remoteWrite, metadata, targets, anomalies });
     return {
       app,
+      anomalies,
       scheduler,
       database,
       auth,

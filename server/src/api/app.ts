@@ -8,12 +8,14 @@ import { registerOpenApi } from "#server/api/plugins/openapi.ts";
 import { createRateLimitHooks } from "#server/api/plugins/rate-limit.ts";
 import { registerRequestContext, requestIdFor } from "#server/api/plugins/request-context.ts";
 import { registerSecurityHeaders } from "#server/api/plugins/security-headers.ts";
+import { registerAnomalyRoutes } from "#server/api/routes/anomalies.routes.ts";
 import { registerApiKeyRoutes } from "#server/api/routes/api-keys.routes.ts";
 import { registerAuthRoutes } from "#server/api/routes/auth.routes.ts";
 import { registerHealthRoutes } from "#server/api/routes/health.routes.ts";
 import { registerMetricsRoutes } from "#server/api/routes/metrics.routes.ts";
 import { registerPrometheusRoutes } from "#server/api/routes/prometheus/prometheus.routes.ts";
 import { registerTargetRoutes } from "#server/api/routes/targets.routes.ts";
+import type { AnomaliesService } from "#server/modules/anomalies/index.ts";
 import type { AuthModule } from "#server/modules/auth/index.ts";
 import type { HealthService } from "#server/modules/health/index.ts";
 import type { RemoteWriteService } from "#server/modules/ingest/index.ts";
@@ -36,6 +38,7 @@ export interface AppDeps {
   remoteWrite: RemoteWriteService;
   metadata: MetadataService;
   targets: TargetsService;
+  anomalies: AnomaliesService;
 }
 
 /** The Fastify transport: plugins, then each module's routes. Used by main.ts and by tests. */
@@ -77,6 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerAuthRoutes(app, deps.auth, limits);
   registerApiKeyRoutes(app, deps.auth, limits);
   registerTargetRoutes(app, deps.targets, limits);
+  registerAnomalyRoutes(app, deps.anomalies, limits);
   await registerPrometheusRoutes(app, {
     query: deps.query,
     remoteWrite: deps.remoteWrite,

@@ -1,5 +1,6 @@
 import type { MetricMetadataTable } from "#server/storage/tables/metric-metadata.table.ts";
 import type { TargetsTable } from "#server/storage/tables/targets.table.ts";
+import type { AnomaliesTable } from "#server/storage/tables/anomalies.table.ts";
 import type { ApiKeysTable, RefreshTokensTable, SessionsTable, UsersTable } from "#server/storage/tables/accounts.table.ts";
 
 /** Every table of the state database; modules' repositories query through Kysely<Schema>. */
@@ -10,4 +11,5 @@ export interface Schema {
   api_keys: ApiKeysTable;
   metric_metadata: MetricMetadataTable;
   targets: TargetsTable;
+  anomalies: AnomaliesTable;
 }

@@ -281,6 +281,21 @@ async function login(call: Call, username: string): Promise<TokenResponse> {
 }
 
 /** Registers A (with extra sessions) and B, then walks every id path of the document. */
+/** Objects only Auspex itself creates (no POST route), seeded through the service the engine uses. */
+async function seedEngineObjects(t: TestApp, userId: string): Promise<void> {
+  await t.auspex.anomalies.observeAnomaly(userId, {
+    labels: { __name__: "node_load1", instance: "h:9100", job: "node" },
+    t: Date.parse("2026-01-01T00:00:00Z"),
+    score: 2.5,
+    value: 9,
+    expected: 1,
+    lower: 0,
+    upper: 2,
+    direction: "up",
+    votes: { baseline: 2.5 },
+  });
+}
+
 async function walkEveryIdRoute(t: TestApp, call: Call, context: TestContext, prefix: string): Promise<Probe[]> {
   const doc = await fetchDoc(call);
   const a = await t.register(`${prefix}_a`);
@@ -288,6 +303,7 @@ async function walkEveryIdRoute(t: TestApp, call: Call, context: TestContext, pr
   await login(call, `${prefix}_a`);
   await login(call, `${prefix}_a`);
   const b = await t.register(`${prefix}_b`);
+  await seedEngineObjects(t, a.user.id);
   const headersA = t.bearer(a.access_token);
   const headersB = t.bearer(b.access_token);
   const ownerA = new OwnedObjects(doc, call, headersA);
@@ -327,6 +343,7 @@ describe("tenant isolation", () => {
       const call = injectCall(t);
       const doc = await fetchDoc(call);
       const a = await t.register("iso_key_a");
+      await seedEngineObjects(t, a.user.id);
       await login(call, "iso_key_a");
       const b = await t.register("iso_key_b");
       const created = await call("POST", "/api/v1/api-keys", t.bearer(b.access_token), { name: "b-admin", scopes: ["admin"] });

@@ -3,6 +3,7 @@ import type { DialectName } from "#server/storage/dialect.ts";
 import { accountsMigration } from "#server/storage/migrations/0001-accounts.ts";
 import { metricMetadataMigration } from "#server/storage/migrations/0002-metric-metadata.ts";
 import { targetsMigration } from "#server/storage/migrations/0003-targets.ts";
+import { anomaliesMigration } from "#server/storage/migrations/0004-anomalies.ts";
 
 /**
  * All migrations in order. Names sort lexically; never rename or edit one that
@@ -14,5 +15,6 @@ export function allMigrations(dialect: DialectName): Record<string, Migration> {
     "0001-accounts": accountsMigration(dialect),
     "0002-metric-metadata": metricMetadataMigration(dialect),
     "0003-targets": targetsMigration(dialect),
+    "0004-anomalies": anomaliesMigration(dialect),
   };
 }

@@ -1,0 +1,92 @@
+/*
+ * The behaviour every dialect must give the anomalies repository. Run by
+ * anomalies.repository.sqlite.test.ts (unit suite) and
+ * server/e2e/anomalies.repository.postgres.e2e.test.ts (real PostgreSQL).
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { createAnomaliesRepository, type AnomalyRow } from "#server/modules/anomalies/anomalies.repository.ts";
+import { createUsersRepository } from "#server/modules/auth/users.repository.ts";
+import { newId } from "#server/platform/ids.ts";
+import type { Database } from "#server/storage/database.ts";
+
+const at = (minutes: number): string => new Date(Date.parse("2026-03-01T00:00:00.000Z") + minutes * 60_000).toISOString();
+const plain = (row: AnomalyRow | undefined): AnomalyRow | undefined => (row === undefined ? undefined : { ...row });
+
+export function describeAnomaliesRepositoryContract(dialect: string, open: () => Promise<Database>): void {
+  describe(`anomalies repository (${dialect})`, () => {
+    let database: Database;
+    const users: string[] = [];
+    const row = (userId: string, overrides: Partial<AnomalyRow> = {}): AnomalyRow => ({
+      id: newId(),
+      user_id: userId,
+      series_key: "k1",
+      metric: "node_load1",
+      labels: JSON.stringify({ __name__: "node_load1", instance: "h:9100" }),
+      instance: "h:9100",
+      job: "node",
+      status: "open",
+      started_at: at(0),
+      ended_at: null,
+      peak_score: 2.25,
+      peak_at: at(1),
+      observed: 9.5,
+      expected: 1.25,
+      lower: -0.5,
+      upper: 3,
+      direction: "up",
+      summary: "observed 9.5, expected 1.25 (band -0.5–3)",
+      votes: JSON.stringify({ baseline: 2 }),
+      contributors: "[]",
+      feedback_verdict: null,
+      feedback_note: null,
+      feedback_at: null,
+      created_at: at(0),
+      updated_at: at(0),
+      ...overrides,
+    });
+
+    before(async () => {
+      database = await open();
+      const repo = createUsersRepository(database.db);
+      for (let i = 0; i < 2; i++) {
+        const id = newId();
+        const username = `anomalies_${process.pid.toString(36)}_${Date.now().toString(36)}_${i}`;
+        await repo.insert({ id, username, email: `${username}@example.com`, password_hash: "x", display_name: null, time_zone: "UTC", created_at: at(0), updated_at: at(0) });
+        users.push(id);
+      }
+    });
+    after(() => database.close());
+
+    it("stores every column, finds the open one per series, and stays with its owner", async () => {
+      const repo = createAnomaliesRepository(database.db);
+      const [alice, bob] = users as [string, string];
+      const first = row(alice);
+      await repo.insert(first);
+      assert.deepEqual(plain(await repo.findForUser(alice, first.id)), first);
+      assert.equal(await repo.findForUser(bob, first.id), undefined);
+      assert.deepEqual(plain(await repo.findOpen(alice, "k1")), first);
+      assert.equal(await repo.findOpen(bob, "k1"), undefined);
+      assert.equal(await repo.update(bob, first.id, { status: "closed" }), false);
+      assert.equal(await repo.update(alice, first.id, { status: "closed", ended_at: at(5), feedback_verdict: "noise", feedback_note: null, feedback_at: at(6) }), true);
+      assert.equal(await repo.findOpen(alice, "k1"), undefined);
+      assert.deepEqual(plain(await repo.findForUser(alice, first.id)), { ...first, status: "closed", ended_at: at(5), feedback_verdict: "noise", feedback_at: at(6) });
+    });
+
+    it("filters by time, target, score and status, newest first", async () => {
+      const repo = createAnomaliesRepository(database.db);
+      const [, bob] = users as [string, string];
+      await repo.insert(row(bob, { series_key: "a", started_at: at(0), ended_at: at(10), status: "closed", peak_score: 1.5 }));
+      await repo.insert(row(bob, { series_key: "b", started_at: at(60), instance: "db:9100", job: "db", peak_score: 4 }));
+      const starts = async (q: Parameters<typeof repo.list>[1]) => (await repo.list(bob, q)).map((r) => r.started_at);
+      assert.deepEqual(await starts({ limit: 10 }), [at(60), at(0)]);
+      assert.deepEqual(await starts({ limit: 10, status: "closed" }), [at(0)]);
+      assert.deepEqual(await starts({ limit: 10, minScore: 2 }), [at(60)]);
+      assert.deepEqual(await starts({ limit: 10, target: "db" }), [at(60)]);
+      assert.deepEqual(await starts({ limit: 10, target: "h:9100" }), [at(0)]);
+      assert.deepEqual(await starts({ limit: 10, from: Date.parse(at(20)) }), [at(60)]);
+      assert.deepEqual(await starts({ limit: 10, to: Date.parse(at(30)) }), [at(0)]);
+      assert.deepEqual(await starts({ limit: 1 }), [at(60)]);
+    });
+  });
+}
