@@ -271,7 +271,22 @@ export class Block {
     return false;
   }
 
-  /** The series' chunks overlapping [mint, maxt], read in one positioned read and CRC-checked. */
+  private scratch = Buffer.alloc(0);
+
+  /*
+   * One read buffer per block, reused: a read decodes its chunks before the next read starts (the
+   * returned chunk bytes are views into it, valid until the next call), and a fresh buffer per
+   * series read was most of what reads left for the garbage collector.
+   */
+  private readBuffer(size: number): Buffer {
+    if (this.scratch.length < size) this.scratch = Buffer.allocUnsafe(Math.max(size, 2 * this.scratch.length, 4096));
+    return this.scratch.subarray(0, size);
+  }
+
+  /**
+   * The series' chunks overlapping [mint, maxt], read in one positioned read and CRC-checked.
+   * The bytes are views into a buffer the next read reuses: copy them to keep them.
+   */
   readChunks(s: BlockSeries, mint = -Infinity, maxt = Infinity): BlockChunk[] {
     let a = -1;
     let b = -1;
@@ -284,7 +299,7 @@ export class Block {
     if (a < 0) return [];
     const start = this.cOffset[a]!;
     const end = this.cOffset[b]! + this.cLen[b]! + 4;
-    const buf = Buffer.allocUnsafe(end - start);
+    const buf = this.readBuffer(end - start);
     let got = 0;
     while (got < buf.length) {
       const n = fs.readSync(this.fd, buf, got, buf.length - got, start + got);
