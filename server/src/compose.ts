@@ -8,7 +8,14 @@ import { createAuthModule, loadOrCreateJwtSecret, type AuthModule } from "#serve
 import { createHealthService, type ComponentStatus } from "#server/modules/health/index.ts";
 import { createRemoteWriteService } from "#server/modules/ingest/index.ts";
 import { createMetadataModule } from "#server/modules/metadata/index.ts";
-import { createEmbeddedMetricStore, createExternalMetricStore, type MetricStore } from "#server/modules/metric-store/index.ts";
+import {
+  createDetectionEngine,
+  createDetectionSettingsRepository,
+  createDetectionSettingsService,
+  createDetectorStatesRepository,
+  type DetectionEngine,
+} from "#server/modules/detection/index.ts";
+import { createEmbeddedMetricStore, createExternalMetricStore, withAppendObserver, type MetricStore } from "#server/modules/metric-store/index.ts";
 import { createQueryService } from "#server/modules/query/index.ts";
 import { builtinScrapeJobs, createHostCollector } from "#server/modules/collection/index.ts";
 import { createScrapeScheduler, createScrapeService, type ScrapeJob, type ScrapeScheduler } from "#server/modules/scrape/index.ts";
@@ -19,6 +26,9 @@ import { createMetrics, registerCollectedGauge, type Metrics } from "#server/pla
 import { createOutboundPolicy } from "#server/platform/outbound/outbound-policy.rules.ts";
 import { openDatabase, type Database } from "#server/storage/database.ts";
 
+/** How often detector states are checkpointed (a crash re-scores at most this much from the store). */
+const CHECKPOINT_INTERVAL_MS = 60_000;
+
 /** How often the scrape schedule is re-read besides target changes (the instance owner may have appeared). */
 const RESYNC_INTERVAL_MS = 10_000;
 
@@ -28,6 +38,8 @@ export interface Auspex {
   app: FastifyInstance;
   /** Anomaly records (the detection engine writes them; tests seed them). */
   anomalies: AnomaliesService;
+  /** Streaming detection, when on (tests wait for it to catch up). */
+  detection: DetectionEngine | undefined;
   /** The scrape schedule, when scraping is on (tests await scrapes through it). */
   scheduler: ScrapeScheduler | undefined;
   database: Database;
@@ -46,6 +58,7 @@ export async function createAuspex(config: Config, options: { logger: Logger; cl
   let metricStore: MetricStore | undefined;
   let scheduler: ScrapeScheduler | undefined;
   let resync: NodeJS.Timeout | undefined;
+  let checkpoints: NodeJS.Timeout | undefined;
   try {
     const store = openMetricStore(config.metricStore, clock, config.query.timeoutMs, moduleLogger(logger, "metric-store"));
     metricStore = store.store;
@@ -73,7 +86,36 @@ export async function createAuspex(config: Config, options: { logger: Logger; cl
     });
     const metadata = createMetadataModule({ db: database.db, clock });
     const query = createQueryService({ store: store.store, limits: config.query, clock });
-    const remoteWrite = createRemoteWriteService({ store: store.store, metadata, limits: config.remoteWrite, clock });
+    // Detection sees every sample stored through the ingest paths and writes its output series to the plain store.
+    let detection: DetectionEngine | undefined;
+    const anomalies = createAnomaliesModule({ db: database.db, clock, onFeedback: (event) => detection?.onFeedback(event) });
+    if (config.detection.enabled) {
+      detection = createDetectionEngine({
+        store: store.store,
+        anomalies,
+        states: createDetectorStatesRepository(database.db),
+        clock,
+        logger: moduleLogger(logger, "detection"),
+        settings: {
+          detector: { sensitivity: config.detection.sensitivity },
+          episode: { openAfter: config.detection.openAfter, closeAfter: config.detection.closeAfter },
+          maxQueuedSamples: config.detection.maxQueuedSamples,
+        },
+      });
+    }
+    const engine = detection;
+    const detectionSettings = createDetectionSettingsService({
+      settings: createDetectionSettingsRepository(database.db),
+      clock,
+      onChange: (userId, value) => engine?.applySettings(userId, value),
+    });
+    if (engine) {
+      await engine.restore(await detectionSettings.loadAllDetectionSettings());
+      checkpoints = setInterval(() => void engine.checkpoint().catch((error: unknown) => logger.error({ error }, "detector checkpoint failed")), CHECKPOINT_INTERVAL_MS);
+      checkpoints.unref();
+    }
+    const ingestStore = engine === undefined ? store.store : withAppendObserver(store.store, (userId, batch) => engine.observe(userId, batch));
+    const remoteWrite = createRemoteWriteService({ store: ingestStore, metadata, limits: config.remoteWrite, clock });
     const outbound = createOutboundPolicy(config.outbound);
     const targets = createTargetsModule({
       db: database.db,
@@ -85,7 +127,7 @@ export async function createAuspex(config: Config, options: { logger: Logger; cl
     });
     const scrapeLogger = moduleLogger(logger, "scrape");
     const scraper = createScrapeService({
-      store: store.store,
+      store: ingestStore,
       metadata,
       recordScrape: (target, outcome) => targets.recordScrape(target, outcome),
       outbound,
@@ -118,11 +160,11 @@ export async function createAuspex(config: Config, options: { logger: Logger; cl
       resync = setInterval(() => void scheduler?.sync(), RESYNC_INTERVAL_MS);
       resync.unref();
     }
-    const anomalies = createAnomaliesModule({ db: database.db, clock });
-    const app = await buildApp({ config, version: VERSION, logger, metrics, auth, health, clock, query, remoteWrite, metadata, targets, anomalies });
+    const app = await buildApp({ config, version: VERSION, logger, metrics, auth, health, clock, query, remoteWrite, metadata, targets, anomalies, detectionSettings });
     return {
       app,
       anomalies,
+      detection,
       scheduler,
       database,
       auth,
@@ -130,14 +172,19 @@ export async function createAuspex(config: Config, options: { logger: Logger; cl
       metricStore: store.store,
       async close() {
         clearInterval(resync);
+        clearInterval(checkpoints);
         await scheduler?.close();
         await app.close();
+        // What was stored is scored and checkpointed, so the next start continues from here.
+        await detection?.idle();
+        await detection?.checkpoint();
         await store.store.close();
         await database.close();
       },
     };
   } catch (error) {
     clearInterval(resync);
+    clearInterval(checkpoints);
     await scheduler?.close();
     await metricStore?.close();
     await database.close();

@@ -37,6 +37,8 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     AUSPEX_RATE_LIMIT: "false",
     // Tests that scrape turn it on; the rest must not dial the addresses their targets name.
     AUSPEX_SCRAPE: "false",
+    // Likewise detection, whose output series would show up in other tests' queries.
+    AUSPEX_DETECTION: "false",
     ...env,
   });
   const logger = createLogger({ level: config.log.level, format: "json" });

@@ -10,6 +10,7 @@ import { registerRequestContext, requestIdFor } from "#server/api/plugins/reques
 import { registerSecurityHeaders } from "#server/api/plugins/security-headers.ts";
 import { registerAnomalyRoutes } from "#server/api/routes/anomalies.routes.ts";
 import { registerApiKeyRoutes } from "#server/api/routes/api-keys.routes.ts";
+import { registerDetectionRoutes } from "#server/api/routes/detection.routes.ts";
 import { registerAuthRoutes } from "#server/api/routes/auth.routes.ts";
 import { registerHealthRoutes } from "#server/api/routes/health.routes.ts";
 import { registerMetricsRoutes } from "#server/api/routes/metrics.routes.ts";
@@ -17,6 +18,7 @@ import { registerPrometheusRoutes } from "#server/api/routes/prometheus/promethe
 import { registerTargetRoutes } from "#server/api/routes/targets.routes.ts";
 import type { AnomaliesService } from "#server/modules/anomalies/index.ts";
 import type { AuthModule } from "#server/modules/auth/index.ts";
+import type { DetectionSettingsService } from "#server/modules/detection/index.ts";
 import type { HealthService } from "#server/modules/health/index.ts";
 import type { RemoteWriteService } from "#server/modules/ingest/index.ts";
 import type { MetadataService } from "#server/modules/metadata/index.ts";
@@ -39,6 +41,7 @@ export interface AppDeps {
   metadata: MetadataService;
   targets: TargetsService;
   anomalies: AnomaliesService;
+  detectionSettings: DetectionSettingsService;
 }
 
 /** The Fastify transport: plugins, then each module's routes. Used by main.ts and by tests. */
@@ -81,6 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerApiKeyRoutes(app, deps.auth, limits);
   registerTargetRoutes(app, deps.targets, limits);
   registerAnomalyRoutes(app, deps.anomalies, limits);
+  registerDetectionRoutes(app, deps.detectionSettings, limits);
   await registerPrometheusRoutes(app, {
     query: deps.query,
     remoteWrite: deps.remoteWrite,

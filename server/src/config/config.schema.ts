@@ -124,6 +124,18 @@ export const configSchema = z.object({
   AUSPEX_HOST_COLLECTOR: bool.default(true).describe("false switches off the built-in collector of this machine's metrics (job \"node\")."),
   AUSPEX_SELF_SCRAPE: bool.default(true).describe("false stops Auspex from scraping its own /metrics (job \"auspex\")."),
   AUSPEX_BUILTIN_SCRAPE_INTERVAL: duration(1).default(15).describe("Interval in seconds of the host collector and the self-scrape, e.g. 15s."),
+  AUSPEX_DETECTION: bool.default(true).describe("false switches streaming anomaly detection off (no scores, no anomaly records)."),
+  AUSPEX_DETECTION_SENSITIVITY: z.coerce
+    .number({ error: "must be a number" })
+    .positive("must be positive")
+    .max(100, "must be at most 100")
+    .default(1)
+    .describe("Detection sensitivity for every series: 1 is the default, higher flags smaller deviations."),
+  AUSPEX_DETECTION_OPEN_AFTER: int(1, 1000).default(2).describe("Consecutive samples scoring above 1 before an anomaly opens."),
+  AUSPEX_DETECTION_CLOSE_AFTER: int(1, 1000).default(4).describe("Consecutive samples back inside the band before an anomaly closes."),
+  AUSPEX_DETECTION_MAX_QUEUED_SAMPLES: int(1000, 1_000_000_000)
+    .default(2_000_000)
+    .describe("Samples waiting to be scored before the oldest are skipped (detection lags; stored data is unaffected)."),
   AUSPEX_FILE_SD_PATH: z
     .string()
     .min(1)

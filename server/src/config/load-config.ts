@@ -37,6 +37,13 @@ export interface Config {
   /** CIDR texts of the outbound address policy (platform/outbound), canonical form. */
   readonly outbound: { readonly allow: readonly string[]; readonly deny: readonly string[] };
   readonly targets: { readonly fileSdPath: string | undefined };
+  readonly detection: {
+    readonly enabled: boolean;
+    readonly sensitivity: number;
+    readonly openAfter: number;
+    readonly closeAfter: number;
+    readonly maxQueuedSamples: number;
+  };
   readonly scrape: {
     readonly enabled: boolean;
     /** Username of the owner of the built-in jobs; undefined: the first registered user. */
@@ -172,6 +179,13 @@ function toConfig(v: ConfigValues): Config {
       shutdownTimeoutMs: v.AUSPEX_SHUTDOWN_TIMEOUT_MS,
     },
     outbound: { allow: v.AUSPEX_OUTBOUND_ALLOW, deny: v.AUSPEX_OUTBOUND_DENY },
+    detection: {
+      enabled: v.AUSPEX_DETECTION,
+      sensitivity: v.AUSPEX_DETECTION_SENSITIVITY,
+      openAfter: v.AUSPEX_DETECTION_OPEN_AFTER,
+      closeAfter: v.AUSPEX_DETECTION_CLOSE_AFTER,
+      maxQueuedSamples: v.AUSPEX_DETECTION_MAX_QUEUED_SAMPLES,
+    },
     targets: { fileSdPath: v.AUSPEX_FILE_SD_PATH === undefined ? undefined : path.resolve(v.AUSPEX_FILE_SD_PATH) },
     scrape: {
       enabled: v.AUSPEX_SCRAPE,

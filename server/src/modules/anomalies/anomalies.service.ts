@@ -22,7 +22,7 @@ export interface AnomalyObservation {
 }
 
 /** Told when a user judges an anomaly, so detection can adapt that series. */
-export type FeedbackListener = (event: { userId: string; labels: Record<string, string>; verdict: FeedbackVerdict; anomalyId: string }) => void;
+export type FeedbackListener = (event: { userId: string; labels: Record<string, string>; verdict: FeedbackVerdict; anomalyId: string; peakScore: number }) => void;
 
 interface Deps {
   anomalies: AnomaliesRepository;
@@ -69,7 +69,7 @@ export function createAnomaliesService({ anomalies, clock, onFeedback }: Deps) {
       const now = nowIso();
       const changes = { feedback_verdict: input.verdict, feedback_note: input.note ?? null, feedback_at: now, updated_at: now };
       if (!(await anomalies.update(actor.userId, anomalyId, changes))) throw new NotFoundError("anomaly", anomalyId);
-      onFeedback?.({ userId: actor.userId, labels: JSON.parse(row.labels) as Record<string, string>, verdict: input.verdict, anomalyId });
+      onFeedback?.({ userId: actor.userId, labels: JSON.parse(row.labels) as Record<string, string>, verdict: input.verdict, anomalyId, peakScore: row.peak_score });
       return presentAnomaly({ ...row, ...changes });
     },
 

@@ -33,6 +33,7 @@ export type {
 } from "#server/modules/metric-store/metric-store.port.ts";
 export type { EmbeddedMetricStore, EmbeddedMetricStoreOptions };
 export { InvalidMatcherError } from "#server/modules/metric-store/labels.ts";
+export { withAppendObserver, type AppendObserver } from "#server/modules/metric-store/observed-metric-store.ts";
 
 export function createEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): EmbeddedMetricStore {
   return openEmbeddedMetricStore(options);

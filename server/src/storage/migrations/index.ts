@@ -4,6 +4,8 @@ import { accountsMigration } from "#server/storage/migrations/0001-accounts.ts";
 import { metricMetadataMigration } from "#server/storage/migrations/0002-metric-metadata.ts";
 import { targetsMigration } from "#server/storage/migrations/0003-targets.ts";
 import { anomaliesMigration } from "#server/storage/migrations/0004-anomalies.ts";
+import { detectorStatesMigration } from "#server/storage/migrations/0005-detector-states.ts";
+import { detectionSettingsMigration } from "#server/storage/migrations/0006-detection-settings.ts";
 
 /**
  * All migrations in order. Names sort lexically; never rename or edit one that
@@ -16,5 +18,7 @@ export function allMigrations(dialect: DialectName): Record<string, Migration> {
     "0002-metric-metadata": metricMetadataMigration(dialect),
     "0003-targets": targetsMigration(dialect),
     "0004-anomalies": anomaliesMigration(dialect),
+    "0005-detector-states": detectorStatesMigration(dialect),
+    "0006-detection-settings": detectionSettingsMigration(dialect),
   };
 }

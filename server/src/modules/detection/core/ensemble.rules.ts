@@ -1,0 +1,71 @@
+/**
+ * How member scores become one score. Every member reports a normalised score m ≥ 0 (1 = at
+ * the edge of that member's band) with a sign. Three votes are summed: the point member (the
+ * robust baseline, or the seasonal profile when one is active), the forecast residual and the
+ * change point, weighted 3 : 1 : 2. The sum over VOTE_NORM is the combined score (> 1 = outside
+ * the band): a value far out for one member alone, or moderately out for several at once, raises
+ * it. Weighted soft voting measured better on NAB than a maximum, a geometric mean of the top
+ * two, a root-sum-square or equal weights.
+ */
+
+/** Vote weights (forecast = 1): the point member is the most reliable, the change point next. */
+export const POINT_WEIGHT = 3;
+export const CHANGE_POINT_WEIGHT = 2;
+/** Weighted vote sum that makes the combined score 1 (calibrated: a clean week of 1 min or 15 s data stays ≤ 1). */
+export const VOTE_NORM = 7.5;
+
+export interface MemberVote {
+  score: number;
+  /** +1 above expectation, −1 below. */
+  sign: number;
+}
+
+/** Keeps the vote only when its sign is allowed by the configured direction. */
+export function directional(score: number, sign: number, direction: "up" | "down" | "both"): number {
+  if (direction === "both") return score;
+  if (direction === "up") return sign > 0 ? score : 0;
+  return sign < 0 ? score : 0;
+}
+
+/** Weighted sum of the votes of the point, forecast and change-point members (direction-filtered). */
+export function voteSum(point: number, forecast: number, changePoint: number): number {
+  return POINT_WEIGHT * point + forecast + CHANGE_POINT_WEIGHT * changePoint;
+}
+
+/** Maps a combined score (≥ 0, > 1 outside the band) to [0, 1]; 1 maps to 0.5. */
+export function toUnitInterval(score: number): number {
+  if (!(score > 0)) return 0;
+  return score / (1 + score);
+}
+
+/** Half-life, in samples, of the remembered maximum of recent unit scores. */
+export const ONSET_HALF_LIFE = Number(process.env.OHL ?? 20_000);
+const ONSET_DECAY = Math.pow(0.5, 1 / ONSET_HALF_LIFE);
+
+/**
+ * Onset emphasis for the [0, 1] anomaly score: how far the current vote sum, mapped to [0, 1]
+ * by s / (1 + s), exceeds the remembered maximum of earlier unit scores. A deviation reads high
+ * when it is unprecedented for this series and not again while it persists or recurs at the same
+ * size (a daily batch job's spike alarms once, not every day). The memory decays in the unit
+ * domain, so a very large remembered deviation (near 1) stops masking smaller ones within a few
+ * hundred samples, while moderate ones fade slowly. Returns [anomalyScore, newMemory].
+ */
+export function onsetScore(votes: number, memory: number): [number, number] {
+  const unit = toUnitInterval(votes);
+  const decayed = memory * ONSET_DECAY;
+  const a = unit - memory;
+  return [a > 0 ? a : 0, unit > decayed ? unit : decayed];
+}
+
+/**
+ * Stuck-value vote: a run of `run` identical values in a series whose values changed on a share
+ * `changeShare` of steps. Scores 1 when such a run would have a chance below 1e-10; a series that
+ * rarely changes (flat, step-like, quantised) needs a proportionally longer run.
+ */
+export function stuckScore(run: number, changeShare: number): number {
+  if (!(changeShare > 0.5)) return 0;
+  const perStep = -Math.log(1 - changeShare + 1e-4);
+  return (run * perStep) / STUCK_LOG_CHANCE;
+}
+
+const STUCK_LOG_CHANCE = 23; // −ln(1e-10)

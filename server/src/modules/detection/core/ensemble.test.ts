@@ -1,0 +1,34 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { directional, onsetScore, toUnitInterval, voteSum } from "#server/modules/detection/core/ensemble.rules.ts";
+
+describe("ensemble", () => {
+  it("filters votes by direction", () => {
+    assert.equal(directional(2, 1, "up"), 2);
+    assert.equal(directional(2, -1, "up"), 0);
+    assert.equal(directional(2, -1, "down"), 2);
+    assert.equal(directional(2, -1, "both"), 2);
+  });
+
+  it("sums votes and maps scores to [0, 1] with 1 → 0.5", () => {
+    assert.equal(voteSum(0.5, 0.25, 0.25), 3 * 0.5 + 0.25 + 2 * 0.25);
+    assert.equal(toUnitInterval(1), 0.5);
+    assert.equal(toUnitInterval(0), 0);
+    assert.equal(toUnitInterval(Number.NaN), 0);
+    assert.ok(toUnitInterval(1e9) <= 1);
+  });
+
+  it("reports an onset once, not while the deviation persists or recurs at the same size", () => {
+    let memory = 0;
+    const out: number[] = [];
+    // Vote sums 0.1 → unit 0.09, 4 → 0.8, 9 → 0.9.
+    for (const votes of [0.1, 0.1, 4, 4, 4, 0.1, 4, 9]) {
+      const [a, m] = onsetScore(votes, memory);
+      memory = m;
+      out.push(a);
+    }
+    assert.ok(out[2]! > 0.6, `onset ${out[2]}`);
+    assert.ok(out[3]! < 1e-3 && out[4]! < 1e-3 && out[6]! < 1e-3);
+    assert.ok(out[7]! > 0.09, `larger ${out[7]}`);
+  });
+});

@@ -1,0 +1,255 @@
+import type { Logger } from "#server/platform/logger.ts";
+import { isStaleNaN } from "#server/platform/staleness.ts";
+import type { AnomaliesService, FeedbackListener } from "#server/modules/anomalies/index.ts";
+import type { MetricStore, SeriesBatch } from "#server/modules/metric-store/index.ts";
+import { createSeriesDetector, restoreSeriesDetector, type DetectorConfig, type SeriesDetector } from "#server/modules/detection/core/index.ts";
+import type { DetectorStateRow, DetectorStatesRepository } from "#server/modules/detection/engine/detector-states.repository.ts";
+import { newEpisodeState, stepEpisode, type EpisodeConfig, type EpisodeState } from "#server/modules/detection/engine/episode.rules.ts";
+import { isDetectable, OUTPUT_METRICS, outputLabels } from "#server/modules/detection/engine/output-series.rules.ts";
+import { seriesDetectorConfig } from "#server/modules/detection/engine/series-config.rules.ts";
+import type { DetectionSettings as UserDetectionSettings } from "@auspex/shared/contracts/detection.ts";
+
+export interface DetectionSettings {
+  readonly detector: Partial<DetectorConfig>;
+  readonly episode: EpisodeConfig;
+  /** Samples waiting to be scored before the oldest batches are dropped (detection lags, data is never lost). */
+  readonly maxQueuedSamples: number;
+}
+
+interface Deps {
+  /** The plain store (not the observed one): detection writes its output series there and replays from it after a restart. */
+  store: Pick<MetricStore, "append" | "select">;
+  anomalies: Pick<AnomaliesService, "observeAnomaly" | "closeAnomaly">;
+  /** Checkpoints of every series' detector. */
+  states: DetectorStatesRepository;
+  clock: { now(): Date };
+  logger: Logger;
+  settings: DetectionSettings;
+}
+
+interface SeriesState {
+  readonly userId: string;
+  readonly key: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Replaced (from its own snapshot) when the user's settings change. */
+  detector: SeriesDetector;
+  readonly episode: EpisodeState;
+  /** Raised by "normal" and "noise" feedback: the score an episode must exceed on this series. */
+  threshold: number;
+  /** Time of the last sample scored (ms). */
+  lastT: number;
+  /** Changed since the last checkpoint. */
+  dirty: boolean;
+}
+
+/** Score multipliers a verdict puts on the series' threshold, over the judged episode's peak. */
+const FEEDBACK_MARGIN = { normal: 1.05, noise: 1.25 } as const;
+
+function seriesKey(userId: string, labels: Readonly<Record<string, string>>): string {
+  let key = `${userId}\u0000`;
+  for (const name of Object.keys(labels).sort()) key += `${name}\u0001${labels[name]}\u0002`;
+  return key;
+}
+
+/**
+ * Streaming detection: every appended sample of every user's series is scored causally by that
+ * series' detector (the core ensemble); scores, expected values and bands are written back as
+ * series, and runs of high scores open, extend and close anomaly records. Work is queued so that
+ * ingestion never waits for scoring.
+ */
+export function createDetectionEngine({ store, anomalies, states, clock, logger, settings }: Deps) {
+  const series = new Map<string, SeriesState>();
+  const queue: Array<{ userId: string; batch: SeriesBatch; samples: number }> = [];
+  let queued = 0;
+  let dropped = 0;
+  let draining: Promise<void> | null = null;
+  const idleWaiters: Array<() => void> = [];
+  const userSettings = new Map<string, UserDetectionSettings>();
+  const configFor = (userId: string, labels: Readonly<Record<string, string>>): Partial<DetectorConfig> => ({
+    ...settings.detector,
+    ...seriesDetectorConfig(userSettings.get(userId), labels, settings.detector.sensitivity ?? 1),
+  });
+
+  function stateOf(userId: string, labels: Readonly<Record<string, string>>): SeriesState {
+    const key = seriesKey(userId, labels);
+    let state = series.get(key);
+    if (!state) {
+      state = { userId, key, labels, detector: createSeriesDetector(configFor(userId, labels)), episode: newEpisodeState(), threshold: 1, lastT: -Infinity, dirty: true };
+      series.set(key, state);
+    }
+    return state;
+  }
+
+  async function score(userId: string, batch: SeriesBatch): Promise<void> {
+    const output: Array<SeriesBatch[number]> = [];
+    for (const item of batch) {
+      const metric = item.labels.__name__ ?? "";
+      if (!isDetectable(metric)) continue;
+      const state = stateOf(userId, item.labels);
+      const outputSamples: Array<Array<{ t: number; v: number }>> = OUTPUT_METRICS.map(() => []);
+      for (const sample of item.samples) {
+        // Already scored (a replay overlapping what was scored before the restart).
+        if (sample.t <= state.lastT) continue;
+        if (isStaleNaN(sample.v)) continue;
+        const scored = state.detector.score(sample.t, sample.v);
+        state.lastT = sample.t;
+        state.dirty = true;
+        if (!Number.isFinite(scored.expected)) continue;
+        outputSamples[0]!.push({ t: sample.t, v: scored.score });
+        outputSamples[1]!.push({ t: sample.t, v: scored.expected });
+        outputSamples[2]!.push({ t: sample.t, v: scored.lower });
+        outputSamples[3]!.push({ t: sample.t, v: scored.upper });
+        const event = stepEpisode(state.episode, scored.score, state.threshold, settings.episode);
+        if ((event === "open" || event === "extend") && scored.direction !== null) {
+          await anomalies.observeAnomaly(userId, {
+            labels: item.labels,
+            t: sample.t,
+            score: scored.score,
+            value: sample.v,
+            expected: scored.expected,
+            lower: scored.lower,
+            upper: scored.upper,
+            direction: scored.direction,
+            votes: scored.votes,
+          });
+        } else if (event === "close") {
+          await anomalies.closeAnomaly(userId, item.labels, sample.t);
+        }
+      }
+      OUTPUT_METRICS.forEach((name, i) => {
+        if (outputSamples[i]!.length > 0) output.push({ labels: outputLabels(item.labels, name), samples: outputSamples[i]! });
+      });
+    }
+    if (output.length > 0) {
+      const result = await store.append(userId, output);
+      if (result.rejected > 0) logger.warn({ user_id: userId, rejected: result.rejected, reason: result.rejections[0]?.reason }, "detection output rejected by the store");
+    }
+  }
+
+  async function drain(): Promise<void> {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      queued -= next.samples;
+      try {
+        await score(next.userId, next.batch);
+      } catch (error) {
+        logger.error({ error, user_id: next.userId }, "scoring a batch failed");
+      }
+      // Yield between batches so HTTP requests and scrapes are served while a backlog is scored.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    draining = null;
+    for (const resolve of idleWaiters.splice(0)) resolve();
+  }
+
+  function checkpointRow(state: SeriesState, now: string): DetectorStateRow {
+    return {
+      user_id: state.userId,
+      series_key: state.key,
+      labels: JSON.stringify(state.labels),
+      state: Buffer.from(state.detector.snapshot()).toString("base64"),
+      episode: JSON.stringify(state.episode),
+      threshold: state.threshold,
+      last_t: state.lastT,
+      updated_at: now,
+    };
+  }
+
+  return {
+    /**
+     * Writes the detectors that changed since the last checkpoint. Each snapshot covers exactly the
+     * samples up to its series' `lastT`, whatever is still queued.
+     */
+    async checkpoint(): Promise<number> {
+      const now = clock.now().toISOString();
+      const rows: DetectorStateRow[] = [];
+      for (const state of series.values()) {
+        if (!state.dirty || state.lastT === -Infinity) continue;
+        rows.push(checkpointRow(state, now));
+        state.dirty = false;
+      }
+      await states.save(rows);
+      return rows.length;
+    },
+
+    /**
+     * Loads the checkpointed detectors and scores what each series stored after its checkpoint,
+     * so a restart continues where the last run stopped instead of re-learning.
+     */
+    async restore(all: ReadonlyMap<string, UserDetectionSettings> = new Map()): Promise<void> {
+      for (const [userId, value] of all) userSettings.set(userId, value);
+      const rows = await states.loadAll();
+      for (const row of rows) {
+        const labels = JSON.parse(row.labels) as Record<string, string>;
+        const detector = restoreSeriesDetector(new Uint8Array(Buffer.from(row.state, "base64")), configFor(row.user_id, labels));
+        const episode = JSON.parse(row.episode) as EpisodeState;
+        series.set(row.series_key, { userId: row.user_id, key: row.series_key, labels, detector, episode, threshold: row.threshold, lastT: row.last_t, dirty: false });
+      }
+      const now = clock.now().getTime();
+      for (const state of series.values()) {
+        const matchers = Object.entries(state.labels).map(([name, value]) => ({ type: "=" as const, name, value }));
+        const found = await store.select(state.userId, matchers, state.lastT + 1, now);
+        const exact = found.find((s) => Object.keys(s.labels).length === Object.keys(state.labels).length);
+        if (!exact || exact.timestamps.length === 0) continue;
+        const samples = Array.from(exact.timestamps, (t, i) => ({ t, v: exact.values[i] ?? Number.NaN }));
+        await score(state.userId, [{ labels: state.labels, samples }]);
+      }
+      logger.info({ series: rows.length }, "detectors restored");
+    },
+
+    /** A user's new settings, applied to the series already learning (their state is kept). */
+    applySettings(userId: string, value: UserDetectionSettings): void {
+      userSettings.set(userId, value);
+      for (const state of series.values()) {
+        if (state.userId === userId) state.detector = restoreSeriesDetector(state.detector.snapshot(), configFor(userId, state.labels));
+      }
+    },
+
+    /** Queues appended samples for scoring; returns at once. */
+    observe(userId: string, batch: SeriesBatch): void {
+      let samples = 0;
+      for (const item of batch) samples += item.samples.length;
+      if (samples === 0) return;
+      queue.push({ userId, batch, samples });
+      queued += samples;
+      while (queued > settings.maxQueuedSamples && queue.length > 1) {
+        const old = queue.shift()!;
+        queued -= old.samples;
+        dropped += old.samples;
+        logger.warn({ dropped_samples: old.samples, total_dropped: dropped }, "detection is behind: oldest samples not scored");
+      }
+      draining ??= drain();
+    },
+
+    /** Resolves when everything observed so far is scored (tests, shutdown). */
+    idle(): Promise<void> {
+      if (draining === null) return Promise.resolve();
+      return new Promise((resolve) => idleWaiters.push(resolve));
+    },
+
+    /**
+     * Feedback on an anomaly of a series: "normal" and "noise" raise the score that series must
+     * exceed above the judged episode's peak, so the same pattern no longer opens an anomaly;
+     * "confirmed" leaves it as it is.
+     */
+    onFeedback: ((event) => {
+      if (event.verdict === "confirmed") return;
+      const state = series.get(seriesKey(event.userId, event.labels));
+      if (!state) return;
+      state.threshold = Math.max(state.threshold, event.peakScore * FEEDBACK_MARGIN[event.verdict]);
+      state.dirty = true;
+    }) satisfies FeedbackListener,
+
+    /** Samples skipped because scoring fell too far behind. */
+    get droppedSamples(): number {
+      return dropped;
+    },
+
+    /** Series with a detector in memory. */
+    get size(): number {
+      return series.size;
+    },
+
+  };
+}
+
+export type DetectionEngine = ReturnType<typeof createDetectionEngine>;

@@ -1,0 +1,135 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { compressSync } from "snappy";
+import type { Anomaly } from "@auspex/shared/contracts/anomalies.ts";
+import { seededRandom } from "#test/support/random.ts";
+import { encodeWriteRequest } from "#test/support/remote-write-encoder.ts";
+import { manualClock, startTestApp, type TestApp } from "#test/harness.ts";
+
+/*
+ * Streaming detection end to end: samples written by remote_write are scored as they are stored,
+ * the scores and bands come back as series, a spike opens and closes an anomaly record, and
+ * feedback changes what that series alerts on.
+ */
+
+const STEP = 15_000;
+const T0 = Date.parse("2026-04-01T00:00:00Z");
+
+describe("streaming detection", () => {
+  const clock = manualClock(new Date(T0 + 86_400_000));
+  let t: TestApp;
+  let token: string;
+  let key: string;
+
+  /** remote_write of `values` at 15 s from `from` for one series. */
+  const write = async (labels: Record<string, string>, from: number, values: number[]): Promise<void> => {
+    const body = compressSync(Buffer.from(encodeWriteRequest([{ labels, samples: values.map((v, i) => ({ t: from + i * STEP, v })) }])));
+    const response = await t.auspex.app.inject({
+      method: "POST",
+      url: "/prometheus/api/v1/write",
+      headers: { "content-type": "application/x-protobuf", "content-encoding": "snappy", authorization: `Bearer ${key}` },
+      payload: body,
+    });
+    assert.equal(response.statusCode, 204, response.body);
+    await t.auspex.detection?.idle();
+  };
+  const anomaliesOf = async (instance: string): Promise<Anomaly[]> => {
+    const response = await t.auspex.app.inject({ method: "GET", url: `/api/v1/anomalies?target=${instance}`, headers: t.bearer(token) });
+    return response.json<{ anomalies: Anomaly[] }>().anomalies;
+  };
+  /** Noisy steady values around 100, then `spike` for 3 samples, then steady again. */
+  const episode = (rand: () => number, normal: number, spike: number): number[] => [
+    ...Array.from({ length: normal }, () => 100 + (rand() - 0.5) * 2),
+    spike,
+    spike,
+    spike,
+    ...Array.from({ length: 20 }, () => 100 + (rand() - 0.5) * 2),
+  ];
+
+  before(async () => {
+    t = await startTestApp({ AUSPEX_DETECTION: "true" }, { clock });
+    token = (await t.register("detect_owner")).access_token;
+    key = await t.apiKey(token, ["ingest", "read", "admin"]);
+  });
+  after(() => t.close());
+
+  it("writes scores and bands back as series and records a spike as one anomaly, opened and closed", async () => {
+    const labels = { __name__: "app_queue_depth", instance: "spike-1", job: "app" };
+    const values = episode(seededRandom(1), 300, 400);
+    await write(labels, T0, values);
+
+    const query = async (promql: string, at: number) => {
+      const response = await t.auspex.app.inject({ method: "GET", url: `/prometheus/api/v1/query?query=${encodeURIComponent(promql)}&time=${at / 1000}`, headers: t.bearer(token) });
+      return response.json<{ data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } }>().data.result;
+    };
+    const spikeAt = T0 + 300 * STEP;
+    const score = await query('auspex_anomaly_score{source_metric="app_queue_depth",instance="spike-1"}', spikeAt);
+    assert.equal(score.length, 1);
+    assert.deepEqual(score[0]?.metric, { __name__: "auspex_anomaly_score", source_metric: "app_queue_depth", instance: "spike-1", job: "app" });
+    assert.ok(Number(score[0]?.value[1]) > 1, `score at the spike ${score[0]?.value[1]}`);
+    const before = await query('auspex_anomaly_score{instance="spike-1"}', spikeAt - 10 * STEP);
+    assert.ok(Number(before[0]?.value[1]) <= 1, "no alarm in the steady part");
+    const band = await query('auspex_band_upper{instance="spike-1"}', spikeAt - STEP);
+    assert.ok(Number(band[0]?.value[1]) > 100 && Number(band[0]?.value[1]) < 150, `upper band ${band[0]?.value[1]}`);
+
+    const [anomaly, ...more] = await anomaliesOf("spike-1");
+    assert.equal(more.length, 0, "one record for one spike");
+    assert.equal(anomaly?.status, "closed");
+    assert.equal(anomaly?.direction, "up");
+    assert.equal(anomaly?.observed, 400);
+    assert.ok((anomaly?.expected ?? 0) > 95 && (anomaly?.expected ?? 0) < 105);
+    assert.match(anomaly?.summary ?? "", /^observed 400, expected 10\d/);
+    assert.ok(Date.parse(anomaly?.started_at ?? "") >= spikeAt && Date.parse(anomaly?.started_at ?? "") <= spikeAt + 2 * STEP);
+  });
+
+  it("stops alerting on a pattern judged noise, and keeps alerting on one confirmed", async () => {
+    for (const [instance, verdict] of [
+      ["judged-noise", "noise"],
+      ["judged-real", "confirmed"],
+    ] as const) {
+      const labels = { __name__: "app_latency", instance, job: "app" };
+      const rand = seededRandom(instance.length);
+      const first = episode(rand, 300, 130);
+      await write(labels, T0, first);
+      const [anomaly] = await anomaliesOf(instance);
+      assert.ok(anomaly, `${instance}: the first spike opens an anomaly`);
+      const judged = await t.auspex.app.inject({ method: "POST", url: `/api/v1/anomalies/${anomaly.id}/feedback`, headers: t.bearer(token), payload: { verdict } });
+      assert.equal(judged.statusCode, 200, judged.body);
+      await write(labels, T0 + first.length * STEP, episode(rand, 240, 130));
+      const after = await anomaliesOf(instance);
+      if (verdict === "noise") assert.equal(after.length, 1, "the same spike after 'noise' opens nothing");
+      else assert.equal(after.length, 2, "the same spike after 'confirmed' opens a new anomaly");
+    }
+  });
+
+  it("keeps per-user settings: defaults, validation naming the field, and rules that change what alerts", async () => {
+    const get = async (as = token) => (await t.auspex.app.inject({ method: "GET", url: "/api/v1/detection/settings", headers: t.bearer(as) })).json<{ sensitivity: unknown; rules: unknown[]; updated_at: string | null }>();
+    const put = (payload: unknown, as = token) => t.auspex.app.inject({ method: "PUT", url: "/api/v1/detection/settings", headers: t.bearer(as), payload: payload as Record<string, unknown> });
+    assert.deepEqual(await get(), { sensitivity: "medium", rules: [], updated_at: null });
+
+    for (const [payload, field] of [
+      [{ sensitivity: 50 }, "body.sensitivity"],
+      [{ rules: [{ metric: "node_(load" }] }, "body.rules.0.metric"],
+      [{ rules: [{ metric: "x", direction: "sideways" }] }, "body.rules.0.direction"],
+      [{ rules: [{ metric: "x", min_history: 0 }] }, "body.rules.0.min_history"],
+    ] as const) {
+      const response = await put(payload);
+      assert.equal(response.statusCode, 400, response.body);
+      assert.ok(response.json<{ error: { details: Array<{ field: string }> } }>().error.details.some((d) => d.field === field), `${field}: ${response.body}`);
+    }
+    const readOnly = await t.apiKey(token, ["read"]);
+    assert.equal((await put({ sensitivity: "high" }, readOnly)).statusCode, 403);
+
+    const saved = await put({ sensitivity: "medium", rules: [{ metric: "app_drops_only", direction: "down" }] });
+    assert.equal(saved.statusCode, 200, saved.body);
+    assert.equal((await get()).rules.length, 1);
+    const other = (await t.register("detect_other")).access_token;
+    assert.deepEqual((await get(other)).rules, [], "settings are per user");
+
+    const rand = seededRandom(7);
+    await write({ __name__: "app_drops_only", instance: "rule-up", job: "app" }, T0, episode(rand, 300, 400));
+    assert.deepEqual(await anomaliesOf("rule-up"), [], "an upward spike on a down-only series opens nothing");
+    await write({ __name__: "app_drops_only", instance: "rule-down", job: "app" }, T0, episode(rand, 300, -200));
+    assert.equal((await anomaliesOf("rule-down")).length, 1, "a dip still does");
+  });
+});
