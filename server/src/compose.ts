@@ -95,6 +95,7 @@ export async function createAuspex(config: Config, options: { logger: Logger; cl
         anomalies,
         states: createDetectorStatesRepository(database.db),
         clock,
+        metrics,
         logger: moduleLogger(logger, "detection"),
         settings: {
           detector: { sensitivity: config.detection.sensitivity },

@@ -66,7 +66,26 @@ export function createMetrics() {
     }),
   };
 
-  return { registry, http, auth, ai };
+  const detection = {
+    lag: new Histogram({
+      name: "auspex_detection_lag_seconds",
+      help: "From a sample being stored to its score (and anomaly record) being written",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    samples: new Counter({
+      name: "auspex_detection_samples_total",
+      help: "Samples scored by streaming detection",
+      registers: [registry],
+    }),
+    dropped: new Counter({
+      name: "auspex_detection_dropped_samples_total",
+      help: "Samples not scored because detection fell too far behind (stored data is unaffected)",
+      registers: [registry],
+    }),
+  };
+
+  return { registry, http, auth, ai, detection };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

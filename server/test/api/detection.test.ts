@@ -80,6 +80,10 @@ describe("streaming detection", () => {
     assert.ok((anomaly?.expected ?? 0) > 95 && (anomaly?.expected ?? 0) < 105);
     assert.match(anomaly?.summary ?? "", /^observed 400, expected 10\d/);
     assert.ok(Date.parse(anomaly?.started_at ?? "") >= spikeAt && Date.parse(anomaly?.started_at ?? "") <= spikeAt + 2 * STEP);
+
+    const exposition = (await t.auspex.app.inject({ method: "GET", url: "/metrics" })).body;
+    assert.match(exposition, new RegExp(`^auspex_detection_samples_total ${values.length}$`, "m"));
+    assert.match(exposition, /^auspex_detection_lag_seconds_count 1$/m);
   });
 
   it("stops alerting on a pattern judged noise, and keeps alerting on one confirmed", async () => {

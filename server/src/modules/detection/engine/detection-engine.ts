@@ -1,4 +1,5 @@
 import type { Logger } from "#server/platform/logger.ts";
+import type { Metrics } from "#server/platform/metrics.ts";
 import { isStaleNaN } from "#server/platform/staleness.ts";
 import type { AnomaliesService, FeedbackListener } from "#server/modules/anomalies/index.ts";
 import type { MetricStore, SeriesBatch } from "#server/modules/metric-store/index.ts";
@@ -25,6 +26,7 @@ interface Deps {
   clock: { now(): Date };
   logger: Logger;
   settings: DetectionSettings;
+  metrics?: Pick<Metrics, "detection">;
 }
 
 interface SeriesState {
@@ -57,9 +59,9 @@ function seriesKey(userId: string, labels: Readonly<Record<string, string>>): st
  * series, and runs of high scores open, extend and close anomaly records. Work is queued so that
  * ingestion never waits for scoring.
  */
-export function createDetectionEngine({ store, anomalies, states, clock, logger, settings }: Deps) {
+export function createDetectionEngine({ store, anomalies, states, clock, logger, settings, metrics }: Deps) {
   const series = new Map<string, SeriesState>();
-  const queue: Array<{ userId: string; batch: SeriesBatch; samples: number }> = [];
+  const queue: Array<{ userId: string; batch: SeriesBatch; samples: number; queuedAt: number }> = [];
   let queued = 0;
   let dropped = 0;
   let draining: Promise<void> | null = null;
@@ -131,6 +133,8 @@ export function createDetectionEngine({ store, anomalies, states, clock, logger,
       queued -= next.samples;
       try {
         await score(next.userId, next.batch);
+        metrics?.detection.lag.observe((performance.now() - next.queuedAt) / 1000);
+        metrics?.detection.samples.inc(next.samples);
       } catch (error) {
         logger.error({ error, user_id: next.userId }, "scoring a batch failed");
       }
@@ -209,12 +213,13 @@ export function createDetectionEngine({ store, anomalies, states, clock, logger,
       let samples = 0;
       for (const item of batch) samples += item.samples.length;
       if (samples === 0) return;
-      queue.push({ userId, batch, samples });
+      queue.push({ userId, batch, samples, queuedAt: performance.now() });
       queued += samples;
       while (queued > settings.maxQueuedSamples && queue.length > 1) {
         const old = queue.shift()!;
         queued -= old.samples;
         dropped += old.samples;
+        metrics?.detection.dropped.inc(old.samples);
         logger.warn({ dropped_samples: old.samples, total_dropped: dropped }, "detection is behind: oldest samples not scored");
       }
       draining ??= drain();
