@@ -4,6 +4,7 @@ import { compressSync } from "snappy";
 import type { Anomaly } from "@auspex/shared/contracts/anomalies.ts";
 import { seededRandom } from "#test/support/random.ts";
 import { encodeWriteRequest } from "#test/support/remote-write-encoder.ts";
+import { syntheticHost } from "#test/support/synthetic-host.ts";
 import { manualClock, startTestApp, type TestApp } from "#test/harness.ts";
 
 /*
@@ -135,5 +136,30 @@ describe("streaming detection", () => {
     assert.deepEqual(await anomaliesOf("rule-up"), [], "an upward spike on a down-only series opens nothing");
     await write({ __name__: "app_drops_only", instance: "rule-down", job: "app" }, T0, episode(rand, 300, -200));
     assert.equal((await anomaliesOf("rule-down")).length, 1, "a dip still does");
+  });
+
+  it("flags a host whose indicators move together in a way never seen, naming them", async () => {
+    const next = syntheticHost(seededRandom(5), "swapper:9100");
+    const scrapeAt = async (time: number, swapping: boolean) => {
+      const series = next(swapping).map((s) => ({ labels: s.labels, samples: [{ t: time, v: s.value }] }));
+      const body = compressSync(Buffer.from(encodeWriteRequest(series)));
+      const response = await t.auspex.app.inject({
+        method: "POST",
+        url: "/prometheus/api/v1/write",
+        headers: { "content-type": "application/x-protobuf", "content-encoding": "snappy", authorization: `Bearer ${key}` },
+        payload: body,
+      });
+      assert.equal(response.statusCode, 204, response.body);
+    };
+    let at = T0;
+    for (let i = 0; i < 500; i++) await scrapeAt((at += STEP), false);
+    for (let i = 0; i < 3; i++) await scrapeAt((at += STEP), true);
+    await t.auspex.detection?.idle();
+    const host = (await anomaliesOf("swapper:9100")).filter((a) => a.metric === "host");
+    assert.equal(host.length, 1, JSON.stringify((await anomaliesOf("swapper:9100")).map((a) => a.metric)));
+    assert.match(host[0]?.summary ?? "", /^unusual combination of indicators on swapper:9100: /);
+    assert.ok((host[0]?.contributors.length ?? 0) > 0);
+    const names = host[0]?.contributors.map((c) => c.indicator) ?? [];
+    assert.ok(names.some((n) => ["cpu_iowait", "major_faults_per_second", "swap_used_ratio", "memory_available_ratio", "disk_busy_ratio"].includes(n)), names.join(", "));
   });
 });

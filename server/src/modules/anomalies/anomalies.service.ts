@@ -19,6 +19,8 @@ export interface AnomalyObservation {
   readonly direction: "up" | "down";
   readonly votes: Readonly<Record<string, number>>;
   readonly contributors?: ReadonlyArray<{ indicator: string; weight: number }>;
+  /** Replaces the observed-versus-expected summary (a multivariate detection has no single value). */
+  readonly summary?: string;
 }
 
 /** Told when a user judges an anomaly, so detection can adapt that series. */
@@ -86,7 +88,7 @@ export function createAnomaliesService({ anomalies, clock, onFeedback }: Deps) {
         lower: o.lower,
         upper: o.upper,
         direction: o.direction,
-        summary: summarizeAnomaly(metric, o.value, o.expected, o.lower, o.upper),
+        summary: o.summary ?? summarizeAnomaly(metric, o.value, o.expected, o.lower, o.upper),
         votes: JSON.stringify(o.votes),
         contributors: JSON.stringify(o.contributors ?? []),
       };

@@ -8,6 +8,8 @@ import type { DetectorStateRow, DetectorStatesRepository } from "#server/modules
 import { newEpisodeState, stepEpisode, type EpisodeConfig, type EpisodeState } from "#server/modules/detection/engine/episode.rules.ts";
 import { isDetectable, OUTPUT_METRICS, outputLabels } from "#server/modules/detection/engine/output-series.rules.ts";
 import { seriesDetectorConfig } from "#server/modules/detection/engine/series-config.rules.ts";
+import { createHostDetector, type HostDetector } from "#server/modules/detection/multivariate/host-detector.rules.ts";
+import type { HostSample } from "#server/modules/detection/multivariate/host-features.rules.ts";
 import type { DetectionSettings as UserDetectionSettings } from "@auspex/shared/contracts/detection.ts";
 
 export interface DetectionSettings {
@@ -67,6 +69,7 @@ export function createDetectionEngine({ store, anomalies, states, clock, logger,
   let draining: Promise<void> | null = null;
   const idleWaiters: Array<() => void> = [];
   const userSettings = new Map<string, UserDetectionSettings>();
+  const hosts = new Map<string, { detector: HostDetector; episode: EpisodeState }>();
   const configFor = (userId: string, labels: Readonly<Record<string, string>>): Partial<DetectorConfig> => ({
     ...settings.detector,
     ...seriesDetectorConfig(userSettings.get(userId), labels, settings.detector.sensitivity ?? 1),
@@ -122,10 +125,60 @@ export function createDetectionEngine({ store, anomalies, states, clock, logger,
         if (outputSamples[i]!.length > 0) output.push({ labels: outputLabels(item.labels, name), samples: outputSamples[i]! });
       });
     }
+    output.push(...(await scoreHosts(userId, batch)));
     if (output.length > 0) {
       const result = await store.append(userId, output);
       if (result.rejected > 0) logger.warn({ user_id: userId, rejected: result.rejected, reason: result.rejections[0]?.reason }, "detection output rejected by the store");
     }
+  }
+
+  /**
+   * The per-host multivariate detector: node_exporter series grouped by instance and scrape time,
+   * scored as one vector; writes auspex_anomaly_score{source_metric="host"} and records whose
+   * contributors name the indicators behind them.
+   */
+  async function scoreHosts(userId: string, batch: SeriesBatch): Promise<Array<SeriesBatch[number]>> {
+    const scrapes = new Map<string, { instance: string; job: string | undefined; t: number; samples: HostSample[] }>();
+    for (const item of batch) {
+      const instance = item.labels.instance;
+      if (instance === undefined || !(item.labels.__name__ ?? "").startsWith("node_")) continue;
+      for (const sample of item.samples) {
+        const key = `${instance}\u0000${sample.t}`;
+        let scrape = scrapes.get(key);
+        if (!scrape) scrapes.set(key, (scrape = { instance, job: item.labels.job, t: sample.t, samples: [] }));
+        scrape.samples.push({ labels: item.labels, value: sample.v });
+      }
+    }
+    const output: Array<SeriesBatch[number]> = [];
+    for (const scrape of [...scrapes.values()].sort((a, b) => a.t - b.t)) {
+      const hostKey = `${userId}\u0000${scrape.instance}`;
+      let host = hosts.get(hostKey);
+      if (!host) hosts.set(hostKey, (host = { detector: createHostDetector(), episode: newEpisodeState() }));
+      const scored = host.detector.score(scrape.t, scrape.samples);
+      if (!scored) continue;
+      const labels: Record<string, string> = { __name__: "host", instance: scrape.instance, ...(scrape.job !== undefined && { job: scrape.job }) };
+      output.push({ labels: outputLabels(labels, "auspex_anomaly_score"), samples: [{ t: scrape.t, v: scored.score }] });
+      const event = stepEpisode(host.episode, scored.score, 1, settings.episode);
+      if (event === "open" || event === "extend") {
+        const top = scored.contributors.slice(0, 3);
+        await anomalies.observeAnomaly(userId, {
+          labels,
+          t: scrape.t,
+          score: scored.score,
+          value: scored.score,
+          expected: 0,
+          lower: 0,
+          upper: 1,
+          direction: "up",
+          votes: { isolation_forest: scored.score },
+          contributors: scored.contributors.slice(0, 5),
+          summary: `unusual combination of indicators on ${scrape.instance}: ${top.map((c) => `${c.indicator} (${Math.round(c.weight * 100)}%)`).join(", ")}`,
+        });
+      } else if (event === "close") {
+        await anomalies.closeAnomaly(userId, labels, scrape.t);
+      }
+    }
+    return output;
   }
 
   async function drain(): Promise<void> {
