@@ -83,7 +83,7 @@ export interface SeriesDetector {
 }
 
 /** Band half-width in σ for point members at sensitivity 1. */
-const BAND_SIGMA = Number(process.env.K ?? 4.5);
+const BAND_SIGMA = 4.5;
 /** Valid samples observed before "auto" decides between gauge and counter. */
 const KIND_PROBE = 100;
 /** A step longer than this many typical steps is a gap. */
@@ -92,7 +92,7 @@ const SNAPSHOT_VERSION = 1;
 /** No deviation smaller than this share of the series' overall spread is surprising. */
 const SPREAD_FLOOR = 0.1;
 /** Samples after an onset during which anomalyScore reports no new onset. */
-const REFRACTORY = Number(process.env.RF ?? 10);
+const REFRACTORY = 10;
 const KIND_UNDECIDED = 0;
 const KIND_GAUGE = 1;
 const KIND_COUNTER = 2;
@@ -144,7 +144,7 @@ function freshState(): CoreState {
     longScale: Number.NaN,
     slowMean: Number.NaN,
     spread: Number.NaN,
-    onset: Number(process.env.OM ?? 0),
+    onset: 0,
     sinceOnset: 1e9,
     seasonKind: 0,
     lastSeason: 0,

@@ -39,7 +39,7 @@ export function toUnitInterval(score: number): number {
 }
 
 /** Half-life, in samples, of the remembered maximum of recent unit scores. */
-export const ONSET_HALF_LIFE = Number(process.env.OHL ?? 20_000);
+export const ONSET_HALF_LIFE = 20_000;
 const ONSET_DECAY = Math.pow(0.5, 1 / ONSET_HALF_LIFE);
 
 /**
