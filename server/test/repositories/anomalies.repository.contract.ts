@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createAnomaliesRepository, type AnomalyRow } from "#server/modules/anomalies/anomalies.repository.ts";
-import { createUsersRepository } from "#server/modules/auth/users.repository.ts";
 import { newId } from "#server/platform/ids.ts";
 import type { Database } from "#server/storage/database.ts";
+import { insertTestUsers } from "#test/repositories/test-users.ts";
 
 const at = (minutes: number): string => new Date(Date.parse("2026-03-01T00:00:00.000Z") + minutes * 60_000).toISOString();
 const plain = (row: AnomalyRow | undefined): AnomalyRow | undefined => (row === undefined ? undefined : { ...row });
@@ -48,13 +48,7 @@ export function describeAnomaliesRepositoryContract(dialect: string, open: () =>
 
     before(async () => {
       database = await open();
-      const repo = createUsersRepository(database.db);
-      for (let i = 0; i < 2; i++) {
-        const id = newId();
-        const username = `anomalies_${process.pid.toString(36)}_${Date.now().toString(36)}_${i}`;
-        await repo.insert({ id, username, email: `${username}@example.com`, password_hash: "x", display_name: null, time_zone: "UTC", created_at: at(0), updated_at: at(0) });
-        users.push(id);
-      }
+      users.push(...(await insertTestUsers(database.db, "anomalies", 2)));
     });
     after(() => database.close());
 

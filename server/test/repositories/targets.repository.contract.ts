@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { createUsersRepository } from "#server/modules/auth/users.repository.ts";
 import { createTargetsRepository, type TargetRow } from "#server/modules/targets/targets.repository.ts";
 import { newId } from "#server/platform/ids.ts";
 import type { Database } from "#server/storage/database.ts";
+import { insertTestUsers } from "#test/repositories/test-users.ts";
 
 const NOW = "2026-03-01T12:00:00.000Z";
 let sequence = 0;
@@ -43,13 +43,7 @@ export function describeTargetsRepositoryContract(dialect: string, open: () => P
 
     before(async () => {
       database = await open();
-      const repo = createUsersRepository(database.db);
-      for (let i = 0; i < 2; i++) {
-        const id = newId();
-        const username = `targets_${process.pid.toString(36)}_${Date.now().toString(36)}_${i}`;
-        await repo.insert({ id, username, email: `${username}@example.com`, password_hash: "x", display_name: null, time_zone: "UTC", created_at: NOW, updated_at: NOW });
-        users.push(id);
-      }
+      users.push(...(await insertTestUsers(database.db, "targets", 2)));
     });
     after(() => database.close());
 
