@@ -1,5 +1,6 @@
 /** Label sets, matchers and the inverted index (label name → value → sorted series ids). Pure. */
 import type { Labels, Matcher } from "#server/modules/metric-store/metric-store.port.ts";
+import { ownString } from "#server/platform/own-string.ts";
 
 /** Drops empty values and sorts by name; returns null (with a reason) when the set is invalid. */
 export function normalizeLabels(labels: Labels): { labels: Labels; key: string } | { error: string } {
@@ -15,15 +16,6 @@ export function normalizeLabels(labels: Labels): { labels: Labels; key: string }
     key += name + "\u0000" + value + "\u0000";
   }
   return { labels: out, key };
-}
-
-/**
- * A copy of `s` that holds no reference to a larger string. Parsers hand out label strings as V8
- * slices of the whole request or scrape body, and a series kept in the head for hours would keep
- * that body alive with it. Slicing a concatenation makes V8 flatten it into a new string first.
- */
-function ownString(s: string): string {
-  return s.length < 13 ? s : (" " + s).slice(1);
 }
 
 /**

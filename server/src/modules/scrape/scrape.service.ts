@@ -7,6 +7,7 @@ import { checkOutboundAddress } from "#server/platform/outbound/check-outbound-a
 import { createOutboundLookup } from "#server/platform/outbound/outbound-lookup.ts";
 import type { OutboundPolicy } from "#server/platform/outbound/outbound-policy.rules.ts";
 import type { ResolveHost } from "#server/platform/outbound/resolve-host.ts";
+import { ownLabels } from "#server/platform/own-string.ts";
 import { createSemaphore } from "#server/platform/semaphore.ts";
 import { STALE_NAN } from "#server/platform/staleness.ts";
 import type { MetadataService } from "#server/modules/metadata/index.ts";
@@ -183,7 +184,7 @@ export function createScrapeService(deps: Deps) {
           if (known?.seen === generation) throw duplicate(labels);
           if (known) known.seen = generation;
           else {
-            mem.series.set(key, { labels, seen: generation, since: generation });
+            mem.series.set(key, { labels: ownLabels(labels), seen: generation, since: generation });
             seriesAdded++;
           }
         } else {

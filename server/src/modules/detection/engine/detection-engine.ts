@@ -1,5 +1,6 @@
 import type { Logger } from "#server/platform/logger.ts";
 import type { Metrics } from "#server/platform/metrics.ts";
+import { ownLabels } from "#server/platform/own-string.ts";
 import { isStaleNaN } from "#server/platform/staleness.ts";
 import type { AnomaliesService, FeedbackListener } from "#server/modules/anomalies/index.ts";
 import type { MetricStore, SeriesBatch } from "#server/modules/metric-store/index.ts";
@@ -79,7 +80,7 @@ export function createDetectionEngine({ store, anomalies, states, clock, logger,
     const key = seriesKey(userId, labels);
     let state = series.get(key);
     if (!state) {
-      state = { userId, key, labels, detector: createSeriesDetector(configFor(userId, labels)), episode: newEpisodeState(), threshold: 1, lastT: -Infinity, dirty: true };
+      state = { userId, key, labels: ownLabels(labels), detector: createSeriesDetector(configFor(userId, labels)), episode: newEpisodeState(), threshold: 1, lastT: -Infinity, dirty: true };
       series.set(key, state);
     }
     return state;
