@@ -86,7 +86,8 @@ export function createDetectionEngine({ store, anomalies, states, clock, logger,
     return state;
   }
 
-  async function score(userId: string, batch: SeriesBatch): Promise<void> {
+  /** `hostsToo`: false when replaying one series at a time, which would hand hosts partial scrapes. */
+  async function score(userId: string, batch: SeriesBatch, hostsToo = true): Promise<void> {
     const output: Array<SeriesBatch[number]> = [];
     for (const item of batch) {
       const metric = item.labels.__name__ ?? "";
@@ -126,7 +127,7 @@ export function createDetectionEngine({ store, anomalies, states, clock, logger,
         if (outputSamples[i]!.length > 0) output.push({ labels: outputLabels(item.labels, name), samples: outputSamples[i]! });
       });
     }
-    output.push(...(await scoreHosts(userId, batch)));
+    if (hostsToo) output.push(...(await scoreHosts(userId, batch)));
     if (output.length > 0) {
       const result = await store.append(userId, output);
       if (result.rejected > 0) logger.warn({ user_id: userId, rejected: result.rejected, reason: result.rejections[0]?.reason }, "detection output rejected by the store");
@@ -249,7 +250,7 @@ export function createDetectionEngine({ store, anomalies, states, clock, logger,
         const exact = found.find((s) => Object.keys(s.labels).length === Object.keys(state.labels).length);
         if (!exact || exact.timestamps.length === 0) continue;
         const samples = Array.from(exact.timestamps, (t, i) => ({ t, v: exact.values[i] ?? Number.NaN }));
-        await score(state.userId, [{ labels: state.labels, samples }]);
+        await score(state.userId, [{ labels: state.labels, samples }], false);
       }
       logger.info({ series: rows.length }, "detectors restored");
     },
