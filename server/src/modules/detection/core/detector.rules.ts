@@ -21,7 +21,7 @@ import {
   writeChangePoint,
   type ChangePointState,
 } from "#server/modules/detection/core/change-point.rules.ts";
-import { directional, onsetScore, stuckScore, VOTE_NORM, voteSum } from "#server/modules/detection/core/ensemble.rules.ts";
+import { contextOnsetScore, directional, onsetScore, stuckScore, VOTE_NORM, voteSum } from "#server/modules/detection/core/ensemble.rules.ts";
 import {
   createForecast,
   forecastNext,
@@ -42,6 +42,14 @@ import {
   writeSeasonal,
   type SeasonalState,
 } from "#server/modules/detection/core/seasonality.rules.ts";
+import {
+  contextQuantise,
+  contextUpdate,
+  createContext,
+  readContext,
+  writeContext,
+  type ContextState,
+} from "#server/modules/detection/core/context.rules.ts";
 import { StateReader, StateWriter } from "#server/modules/detection/core/state-codec.rules.ts";
 
 export interface DetectorConfig {
@@ -88,7 +96,7 @@ const BAND_SIGMA = 4.5;
 const KIND_PROBE = 100;
 /** A step longer than this many typical steps is a gap. */
 const GAP_STEPS = 10;
-const SNAPSHOT_VERSION = 1;
+const SNAPSHOT_VERSION = 2;
 /** No deviation smaller than this share of the series' overall spread is surprising. */
 const SPREAD_FLOOR = 0.1;
 /** Samples after an onset during which anomalyScore reports no new onset. */
@@ -119,6 +127,8 @@ interface CoreState {
   /** Decayed maximum of recent unit scores (onset emphasis of anomalyScore). */
   onset: number;
   sinceOnset: number;
+  /** Maximum of earlier unit context scores (onset of the contextual member). */
+  contextOnset: number;
   /** Seasonal profile in use at the previous sample (0 none, 1 daily, 2 weekly) and its component. */
   seasonKind: number;
   lastSeason: number;
@@ -126,6 +136,7 @@ interface CoreState {
   seasonal: SeasonalState;
   forecast: ForecastState;
   changePoint: ChangePointState;
+  context: ContextState;
 }
 
 function freshState(): CoreState {
@@ -146,12 +157,14 @@ function freshState(): CoreState {
     spread: Number.NaN,
     onset: 0,
     sinceOnset: 1e9,
+    contextOnset: 0,
     seasonKind: 0,
     lastSeason: 0,
     baseline: createBaseline(),
     seasonal: createSeasonal(),
     forecast: createForecast(),
     changePoint: createChangePoint(),
+    context: createContext(),
   };
 }
 
@@ -168,6 +181,7 @@ function resetMembers(s: CoreState): void {
   s.seasonal = createSeasonal();
   s.forecast = createForecast();
   s.changePoint = createChangePoint();
+  s.context = createContext();
 }
 
 function neutral(t: number, value: number): ScoredSample {
@@ -269,6 +283,8 @@ class Detector implements SeriesDetector {
     const fScale = forecastScale(s.forecast);
     const expected = sp.kind !== 0 ? sp.expected : med;
 
+    // Contextual member (onset score only): learns every valid sample, warm or not.
+    const ctx = contextUpdate(s.context, contextQuantise(v, s.slowMean, s.spread));
     let result: ScoredSample;
     if (!warm || Number.isNaN(med)) {
       result = neutral(t, raw);
@@ -318,8 +334,11 @@ class Detector implements SeriesDetector {
         votes: { baseline: mB, seasonal: mS, changePoint: mC, forecast: mF, stuck: mStuck },
       };
       if (Math.abs(c) >= 1) changePointReset(s.changePoint);
-      const [a, memory] = onsetScore(score * VOTE_NORM, s.onset);
+      const [aVotes, memory] = onsetScore(score * VOTE_NORM, s.onset);
       s.onset = memory;
+      const [aContext, contextMemory] = contextOnsetScore(ctx, s.contextOnset);
+      s.contextOnset = contextMemory;
+      const a = aVotes > aContext ? aVotes : aContext;
       s.sinceOnset++;
       if (a > 0) {
         result.anomalyScore = s.sinceOnset > REFRACTORY ? a : 0;
@@ -371,11 +390,12 @@ class Detector implements SeriesDetector {
     const s = this.s;
     const w = new StateWriter(4096);
     w.u8(SNAPSHOT_VERSION);
-    for (const x of [s.n, s.lastT, s.stepMs, s.kind, s.probeUp, s.probeDown, s.prevRaw, s.prevValue, s.changeShare, s.changes, s.run, s.longScale, s.slowMean, s.spread, s.onset, s.sinceOnset, s.seasonKind, s.lastSeason]) w.f64(x);
+    for (const x of [s.n, s.lastT, s.stepMs, s.kind, s.probeUp, s.probeDown, s.prevRaw, s.prevValue, s.changeShare, s.changes, s.run, s.longScale, s.slowMean, s.spread, s.onset, s.sinceOnset, s.contextOnset, s.seasonKind, s.lastSeason]) w.f64(x);
     writeBaseline(s.baseline, w);
     writeSeasonal(s.seasonal, w);
     writeForecast(s.forecast, w);
     writeChangePoint(s.changePoint, w);
+    writeContext(s.context, w);
     return w.finish();
   }
 }
@@ -405,11 +425,13 @@ export function restoreSeriesDetector(bytes: Uint8Array, config?: Partial<Detect
   s.spread = r.f64();
   s.onset = r.f64();
   s.sinceOnset = r.f64();
+  s.contextOnset = r.f64();
   s.seasonKind = r.f64();
   s.lastSeason = r.f64();
   s.baseline = readBaseline(r);
   s.seasonal = readSeasonal(r);
   s.forecast = readForecast(r);
   s.changePoint = readChangePoint(r);
+  s.context = readContext(r);
   return new Detector(resolveConfig(config), s);
 }

@@ -57,6 +57,22 @@ export function onsetScore(votes: number, memory: number): [number, number] {
   return [a > 0 ? a : 0, unit > decayed ? unit : decayed];
 }
 
+/** Context ratio (see context.rules.ts) that maps to 0.5 in the unit domain. */
+export const CONTEXT_SCALE = 2;
+/** Weight of a context onset relative to an onset of the vote sum. */
+export const CONTEXT_WEIGHT = 0.5;
+
+/**
+ * Onset of the contextual member: how far its ratio, mapped by r / (CONTEXT_SCALE + r), exceeds
+ * the maximum of its earlier values (no decay: a shape is news once), times CONTEXT_WEIGHT. It
+ * catches anomalies that are unremarkable value by value but new as a pattern, and later
+ * anomalies smaller than an earlier one of another kind. Returns [anomalyScore, newMemory].
+ */
+export function contextOnsetScore(ratio: number, memory: number): [number, number] {
+  const unit = toUnitInterval(ratio / CONTEXT_SCALE);
+  return unit > memory ? [CONTEXT_WEIGHT * (unit - memory), unit] : [0, memory];
+}
+
 /**
  * Stuck-value vote: a run of `run` identical values in a series whose values changed on a share
  * `changeShare` of steps. Scores 1 when such a run would have a chance below 1e-10; a series that

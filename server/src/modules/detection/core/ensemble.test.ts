@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { directional, onsetScore, toUnitInterval, voteSum } from "#server/modules/detection/core/ensemble.rules.ts";
+import { contextOnsetScore, directional, onsetScore, toUnitInterval, voteSum } from "#server/modules/detection/core/ensemble.rules.ts";
 
 describe("ensemble", () => {
   it("filters votes by direction", () => {
@@ -30,5 +30,20 @@ describe("ensemble", () => {
     assert.ok(out[2]! > 0.6, `onset ${out[2]}`);
     assert.ok(out[3]! < 1e-3 && out[4]! < 1e-3 && out[6]! < 1e-3);
     assert.ok(out[7]! > 0.09, `larger ${out[7]}`);
+  });
+
+  it("reports a context onset at half weight, once per new maximum of the ratio", () => {
+    let memory = 0;
+    const out: number[] = [];
+    // Ratios 1 → unit 1/3, 6 → 0.75, 3 → 0.6.
+    for (const ratio of [1, 1, 6, 6, 3, 0]) {
+      const [a, m] = contextOnsetScore(ratio, memory);
+      memory = m;
+      out.push(a);
+    }
+    assert.ok(Math.abs(out[0]! - 0.5 / 3) < 1e-12, `first ${out[0]}`);
+    assert.ok(Math.abs(out[2]! - 0.5 * (0.75 - 1 / 3)) < 1e-12, `onset ${out[2]}`);
+    assert.deepEqual(out.slice(3), [0, 0, 0]);
+    assert.equal(memory, 0.75);
   });
 });

@@ -84,7 +84,9 @@ function trackError(prev: number, err: number): number {
 export function seasonalPredict(s: SeasonalState, t: number): SeasonalPrediction {
   if (s.active === 0) return { kind: 0, expected: Number.NaN, dev: Number.NaN };
   const age = t - s.firstT;
-  const dev = interpolate(s.dailyDev, t, DAY_MS);
+  // A bin with a mean but no deviation yet (e.g. first seen after a gap): fall back to the error.
+  const binDev = interpolate(s.dailyDev, t, DAY_MS);
+  const dev = Number.isNaN(binDev) ? s.dailyErr : binDev;
   if (age >= 2 * WEEK_MS && s.weeklyErr < 0.9 * s.dailyErr) {
     const m = interpolate(s.weeklyMean, t, WEEK_MS);
     if (!Number.isNaN(m)) return { kind: 2, expected: m, dev: Math.max(dev, s.weeklyErr) };

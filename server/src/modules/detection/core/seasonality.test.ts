@@ -52,4 +52,18 @@ describe("seasonality (daily / weekly profiles)", () => {
     writeSeasonal(s, w);
     assert.deepEqual(readSeasonal(new StateReader(w.finish())), s);
   });
+
+  it("gives a finite deviation for a bin seen only once (e.g. first reached after a gap)", () => {
+    const rnd = seededRandom(4);
+    const s = createSeasonal();
+    const skipped = (t: number): boolean => t % DAY_MS >= 5 * 3_600_000 && t % DAY_MS < 5.5 * 3_600_000;
+    let t = 0;
+    for (; t < DAY_MS * 4; t += STEP) if (!skipped(t)) seasonalUpdate(s, t, daily(t) + rnd() - 0.5, daily(t - 7_200_000), STEP);
+    const at = DAY_MS * 4 + 5.25 * 3_600_000;
+    seasonalUpdate(s, at, daily(at), daily(at - 7_200_000), STEP);
+    const p = seasonalPredict(s, at + DAY_MS);
+    assert.equal(p.kind, 1);
+    assert.ok(Number.isFinite(p.dev) && p.dev > 0, `dev ${p.dev}`);
+  });
 });
+
