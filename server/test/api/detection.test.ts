@@ -22,16 +22,19 @@ describe("streaming detection", () => {
   let token: string;
   let key: string;
 
-  /** remote_write of `values` at 15 s from `from` for one series. */
-  const write = async (labels: Record<string, string>, from: number, values: number[]): Promise<void> => {
-    const body = compressSync(Buffer.from(encodeWriteRequest([{ labels, samples: values.map((v, i) => ({ t: from + i * STEP, v })) }])));
+  /** One remote_write request. */
+  const remoteWrite = async (series: Parameters<typeof encodeWriteRequest>[0]): Promise<void> => {
     const response = await t.auspex.app.inject({
       method: "POST",
       url: "/prometheus/api/v1/write",
       headers: { "content-type": "application/x-protobuf", "content-encoding": "snappy", authorization: `Bearer ${key}` },
-      payload: body,
+      payload: compressSync(Buffer.from(encodeWriteRequest(series))),
     });
     assert.equal(response.statusCode, 204, response.body);
+  };
+  /** remote_write of `values` at 15 s from `from` for one series, then waits for detection. */
+  const write = async (labels: Record<string, string>, from: number, values: number[]): Promise<void> => {
+    await remoteWrite([{ labels, samples: values.map((v, i) => ({ t: from + i * STEP, v })) }]);
     await t.auspex.detection?.idle();
   };
   const anomaliesOf = async (instance: string): Promise<Anomaly[]> => {
@@ -140,17 +143,7 @@ describe("streaming detection", () => {
 
   it("flags a host whose indicators move together in a way never seen, naming them", async () => {
     const next = syntheticHost(seededRandom(5), "swapper:9100");
-    const scrapeAt = async (time: number, swapping: boolean) => {
-      const series = next(swapping).map((s) => ({ labels: s.labels, samples: [{ t: time, v: s.value }] }));
-      const body = compressSync(Buffer.from(encodeWriteRequest(series)));
-      const response = await t.auspex.app.inject({
-        method: "POST",
-        url: "/prometheus/api/v1/write",
-        headers: { "content-type": "application/x-protobuf", "content-encoding": "snappy", authorization: `Bearer ${key}` },
-        payload: body,
-      });
-      assert.equal(response.statusCode, 204, response.body);
-    };
+    const scrapeAt = (time: number, swapping: boolean) => remoteWrite(next(swapping).map((s) => ({ labels: s.labels, samples: [{ t: time, v: s.value }] })));
     let at = T0;
     for (let i = 0; i < 500; i++) await scrapeAt((at += STEP), false);
     for (let i = 0; i < 3; i++) await scrapeAt((at += STEP), true);
