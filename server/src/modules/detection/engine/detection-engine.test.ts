@@ -47,15 +47,16 @@ describe("detection engine restart", () => {
     return { store, database, userId };
   }
 
-  function engineFor(w: { store: EmbeddedMetricStore; database: Database }): DetectionEngine {
-    const clock = { now: () => new Date(T0 + 86_400_000) };
+  function engineFor(w: { store: EmbeddedMetricStore; database: Database }, evictIdleMs?: number): DetectionEngine {
+    // Just after the last sample: no series is idle for the default 6 h.
+    const clock = { now: () => new Date(T0 + 800 * STEP + 60_000) };
     return createDetectionEngine({
       store: w.store,
       anomalies: createAnomaliesModule({ db: w.database.db, clock }),
       states: createDetectorStatesRepository(w.database.db),
       clock,
       logger: createLogger({ level: "silent", format: "json" }),
-      settings: { detector: {}, episode: { openAfter: 2, closeAfter: 4 }, maxQueuedSamples: 10_000_000 },
+      settings: { detector: {}, episode: { openAfter: 2, closeAfter: 4 }, maxQueuedSamples: 10_000_000, ...(evictIdleMs !== undefined && { evictIdleMs }) },
     });
   }
 
@@ -94,5 +95,22 @@ describe("detection engine restart", () => {
     await second.restore();
     await feed(crashed, second, values, 450, 800);
     assert.deepEqual(await scores(crashed), expected);
+  });
+
+  it("drops idle series from memory at a checkpoint and brings them back with what they learned", async () => {
+    const values = series(800);
+    const straight = await world("straight-evict");
+    await feed(straight, engineFor(straight), values, 0, 800);
+
+    const evicting = await world("evicting");
+    // The engine's clock stands after all 800 samples: after 400 the series is idle for an hour and more.
+    const engine = engineFor(evicting, 60_000);
+    await feed(evicting, engine, values, 0, 400);
+    assert.equal(engine.size, 1);
+    await engine.checkpoint();
+    assert.equal(engine.size, 0, "evicted after its checkpoint");
+    await feed(evicting, engine, values, 400, 800);
+    assert.equal(engine.size, 1, "back when it reports again");
+    assert.deepEqual(await scores(evicting), await scores(straight));
   });
 });

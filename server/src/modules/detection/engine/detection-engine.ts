@@ -18,7 +18,14 @@ export interface DetectionSettings {
   readonly episode: EpisodeConfig;
   /** Samples waiting to be scored before the oldest batches are dropped (detection lags, data is never lost). */
   readonly maxQueuedSamples: number;
+  /**
+   * A series without samples for this long (ms) leaves memory at the next checkpoint (default 6 h);
+   * its checkpoint brings it back when it reports again.
+   */
+  readonly evictIdleMs?: number;
 }
+
+const DEFAULT_EVICT_IDLE_MS = 6 * 3_600_000;
 
 interface Deps {
   /** The plain store (not the observed one): detection writes its output series there and replays from it after a restart. */
@@ -71,14 +78,29 @@ export function createDetectionEngine({ store, anomalies, states, clock, logger,
   const idleWaiters: Array<() => void> = [];
   const userSettings = new Map<string, UserDetectionSettings>();
   const hosts = new Map<string, { detector: HostDetector; episode: EpisodeState }>();
+  /** Series checkpointed and dropped from memory while idle. */
+  const evicted = new Set<string>();
+  const evictIdleMs = settings.evictIdleMs ?? DEFAULT_EVICT_IDLE_MS;
   const configFor = (userId: string, labels: Readonly<Record<string, string>>): Partial<DetectorConfig> => ({
     ...settings.detector,
     ...seriesDetectorConfig(userSettings.get(userId), labels, settings.detector.sensitivity ?? 1),
   });
 
-  function stateOf(userId: string, labels: Readonly<Record<string, string>>): SeriesState {
+  function fromRow(row: DetectorStateRow): SeriesState {
+    const labels = JSON.parse(row.labels) as Record<string, string>;
+    const detector = restoreSeriesDetector(new Uint8Array(Buffer.from(row.state, "base64")), configFor(row.user_id, labels));
+    const episode = JSON.parse(row.episode) as EpisodeState;
+    return { userId: row.user_id, key: row.series_key, labels, detector, episode, threshold: row.threshold, lastT: row.last_t, dirty: false };
+  }
+
+  async function stateOf(userId: string, labels: Readonly<Record<string, string>>): Promise<SeriesState> {
     const key = seriesKey(userId, labels);
     let state = series.get(key);
+    if (!state && evicted.has(key)) {
+      evicted.delete(key);
+      const row = await states.find(userId, key);
+      if (row) series.set(key, (state = fromRow(row)));
+    }
     if (!state) {
       state = { userId, key, labels: ownLabels(labels), detector: createSeriesDetector(configFor(userId, labels)), episode: newEpisodeState(), threshold: 1, lastT: -Infinity, dirty: true };
       series.set(key, state);
@@ -92,7 +114,7 @@ export function createDetectionEngine({ store, anomalies, states, clock, logger,
     for (const item of batch) {
       const metric = item.labels.__name__ ?? "";
       if (!isDetectable(metric)) continue;
-      const state = stateOf(userId, item.labels);
+      const state = await stateOf(userId, item.labels);
       const outputSamples: Array<Array<{ t: number; v: number }>> = OUTPUT_METRICS.map(() => []);
       for (const sample of item.samples) {
         // Already scored (a replay overlapping what was scored before the restart).
@@ -227,6 +249,12 @@ export function createDetectionEngine({ store, anomalies, states, clock, logger,
         state.dirty = false;
       }
       await states.save(rows);
+      const idleBefore = clock.now().getTime() - evictIdleMs;
+      for (const [key, state] of series) {
+        if (state.dirty || state.lastT >= idleBefore) continue;
+        series.delete(key);
+        evicted.add(key);
+      }
       return rows.length;
     },
 
@@ -237,11 +265,10 @@ export function createDetectionEngine({ store, anomalies, states, clock, logger,
     async restore(all: ReadonlyMap<string, UserDetectionSettings> = new Map()): Promise<void> {
       for (const [userId, value] of all) userSettings.set(userId, value);
       const rows = await states.loadAll();
+      const idleBefore = clock.now().getTime() - evictIdleMs;
       for (const row of rows) {
-        const labels = JSON.parse(row.labels) as Record<string, string>;
-        const detector = restoreSeriesDetector(new Uint8Array(Buffer.from(row.state, "base64")), configFor(row.user_id, labels));
-        const episode = JSON.parse(row.episode) as EpisodeState;
-        series.set(row.series_key, { userId: row.user_id, key: row.series_key, labels, detector, episode, threshold: row.threshold, lastT: row.last_t, dirty: false });
+        if (row.last_t < idleBefore) evicted.add(row.series_key);
+        else series.set(row.series_key, fromRow(row));
       }
       const now = clock.now().getTime();
       for (const state of series.values()) {

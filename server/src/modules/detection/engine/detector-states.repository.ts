@@ -28,6 +28,9 @@ export function createDetectorStatesRepository(db: Db) {
         }
       });
     },
+    find(userId: string, seriesKey: string): Promise<DetectorStateRow | undefined> {
+      return db.selectFrom("detector_states").selectAll().where("user_id", "=", userId).where("series_key", "=", seriesKey).executeTakeFirst();
+    },
     /** Every checkpointed series, of every user (the engine restores all at start). */
     loadAll(): Promise<DetectorStateRow[]> {
       return db.selectFrom("detector_states").selectAll().execute();
