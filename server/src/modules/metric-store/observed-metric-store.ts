@@ -1,11 +1,8 @@
+import { labelsKey } from "#server/modules/metric-store/labels.ts";
 import type { MetricStore, SeriesBatch } from "#server/modules/metric-store/metric-store.port.ts";
 
 /** Receives what a store accepted, after it is durable. Must not throw or block (queue the work). */
 export type AppendObserver = (userId: string, accepted: SeriesBatch) => void;
-
-function key(labels: Readonly<Record<string, string>>): string {
-  return JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
-}
 
 /**
  * The store, telling `observer` about every append once it is stored (streaming detection reads
@@ -18,10 +15,10 @@ export function withAppendObserver<S extends MetricStore>(store: S, observer: Ap
     if (result.accepted > 0) {
       if (result.rejected === 0) observer(userId, batch);
       else {
-        const rejected = new Set(result.rejections.map((r) => key(r.labels)));
+        const rejected = new Set(result.rejections.map((r) => labelsKey(r.labels)));
         observer(
           userId,
-          batch.filter((item) => !rejected.has(key(item.labels))),
+          batch.filter((item) => !rejected.has(labelsKey(item.labels))),
         );
       }
     }

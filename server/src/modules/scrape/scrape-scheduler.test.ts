@@ -55,18 +55,28 @@ const target = (id: string, intervalMs = 10_000): ScrapeTarget => ({
 const report = (t: ScrapeTarget): ScrapeReport => ({ targetId: t.id, up: true, error: null, samples: 0, seriesAdded: 0, staleMarked: 0 });
 const logger = createLogger({ level: "silent", format: "json" });
 
+/** A scheduler on virtual time over `targets`, scraping with `scrapeTarget`. */
+function schedulerFor(
+  timers: Timers,
+  targets: () => ScrapeTarget[],
+  scrapeTarget: (t: ScrapeTarget) => Promise<ScrapeReport>,
+  options: { maxConcurrent?: number; forgetTarget?: (id: string) => Promise<void> } = {},
+) {
+  return createScrapeScheduler({
+    listTargets: async () => targets(),
+    scraper: { scrapeTarget, forgetTarget: options.forgetTarget ?? (async () => {}) },
+    logger,
+    timers,
+    maxConcurrent: options.maxConcurrent ?? 10,
+  });
+}
+
 describe("scrape scheduler", () => {
   it("scrapes each target once per interval at its own offset", async () => {
     const timers = virtualTimers();
     const scraped: Array<[string, number]> = [];
     let targets = [target("a"), target("b", 5_000)];
-    const scheduler = createScrapeScheduler({
-      listTargets: async () => targets,
-      scraper: { scrapeTarget: async (t) => (scraped.push([t.id, timers.now()]), report(t)), forgetTarget: async () => {} },
-      logger,
-      timers,
-      maxConcurrent: 10,
-    });
+    const scheduler = schedulerFor(timers, () => targets, async (t) => (scraped.push([t.id, timers.now()]), report(t)));
     await scheduler.sync();
     await timers.advance(20_000);
     const times = (id: string) => scraped.filter(([t]) => t === id).map(([, at]) => at);
@@ -85,20 +95,16 @@ describe("scrape scheduler", () => {
     const timers = virtualTimers();
     const scraped: string[] = [];
     let releaseHung: () => void = () => {};
-    const scheduler = createScrapeScheduler({
-      listTargets: async () => [target("hung"), target("fine")],
-      scraper: {
-        scrapeTarget: async (t) => {
-          scraped.push(t.id);
-          if (t.id === "hung") await new Promise<void>((resolve) => (releaseHung = resolve));
-          return report(t);
-        },
-        forgetTarget: async () => {},
-      },
-      logger,
+    const scheduler = schedulerFor(
       timers,
-      maxConcurrent: 2,
-    });
+      () => [target("hung"), target("fine")],
+      async (t) => {
+        scraped.push(t.id);
+        if (t.id === "hung") await new Promise<void>((resolve) => (releaseHung = resolve));
+        return report(t);
+      },
+      { maxConcurrent: 2 },
+    );
     await scheduler.sync();
     await timers.advance(35_000);
     assert.equal(scraped.filter((id) => id === "hung").length, 1, "the hung scrape is not started again while it runs");
@@ -117,22 +123,18 @@ describe("scrape scheduler", () => {
     let peak = 0;
     const finishers: Array<() => void> = [];
     const targets = Array.from({ length: 6 }, (_, i) => target(`t${i}`));
-    const scheduler = createScrapeScheduler({
-      listTargets: async () => targets,
-      scraper: {
-        scrapeTarget: async (t) => {
-          running++;
-          peak = Math.max(peak, running);
-          await new Promise<void>((resolve) => finishers.push(resolve));
-          running--;
-          return report(t);
-        },
-        forgetTarget: async () => {},
-      },
-      logger,
+    const scheduler = schedulerFor(
       timers,
-      maxConcurrent: 2,
-    });
+      () => targets,
+      async (t) => {
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise<void>((resolve) => finishers.push(resolve));
+        running--;
+        return report(t);
+      },
+      { maxConcurrent: 2 },
+    );
     await scheduler.sync();
     await timers.advance(10_000);
     assert.equal(running, 2);
@@ -150,13 +152,7 @@ describe("scrape scheduler", () => {
     const forgotten: string[] = [];
     const scraped: ScrapeTarget[] = [];
     let targets = [target("keep"), target("change"), target("drop")];
-    const scheduler = createScrapeScheduler({
-      listTargets: async () => targets,
-      scraper: { scrapeTarget: async (t) => (scraped.push(t), report(t)), forgetTarget: async (id) => void forgotten.push(id) },
-      logger,
-      timers,
-      maxConcurrent: 10,
-    });
+    const scheduler = schedulerFor(timers, () => targets, async (t) => (scraped.push(t), report(t)), { forgetTarget: async (id) => void forgotten.push(id) });
     await scheduler.sync();
     targets = [target("keep"), { ...target("change"), address: "127.0.0.1:2" }];
     await scheduler.sync();
