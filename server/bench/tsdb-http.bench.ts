@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -12,18 +12,37 @@ import { startPrometheus } from "#e2e/support/prometheus.ts";
 /*
  * `node server/bench/tsdb-http.bench.ts [--comparePrometheus]` (part of `npm run bench:tsdb`): the
  * real server as a child process, measured over HTTP on loopback.
- *  1. remote_write throughput: pre-encoded requests of 2,000 samples (Prometheus's default
- *     max_samples_per_send), 8 concurrent senders, only 204 answers counted.
+ *  1. remote_write throughput: pre-encoded requests of exactly 2,000 samples (Prometheus's default
+ *     max_samples_per_send), 8 concurrent senders taking the next request in turn, only 204
+ *     answers counted (on series of their own: such senders deliver a series' samples out of
+ *     order, which the out-of-order window accepts).
  *  2. `sum by (instance) (rate(node_cpu_seconds_total[5m]))` as query_range over 1 h at a 15 s
- *     step on 100 hosts × 8 CPUs × 8 modes (6,400 series, 1.7 M samples read): the first run
- *     (nothing decoded yet) and the median of 10 repeats (decoded chunks cached, as when a
+ *     step on 100 hosts × 8 CPUs × 8 modes (6,400 series, 1.7 M samples read), written as
+ *     Prometheus's sharded remote_write delivers them (each series in time order): the first
+ *     run (nothing decoded yet) and the median of 10 repeats (decoded data cached, as when a
  *     dashboard refreshes).
- * With --comparePrometheus the same requests go to Debian's Prometheus (remote-write receiver on)
- * and the same query is timed there.
+ * Streaming anomaly detection is off (AUSPEX_DETECTION=false; --detection turns it on): it scores
+ * every stored sample on the same event loop, which is its own benchmark (`npm run bench:detect`).
+ * Besides wall-clock figures it reports the server process's CPU time (user + system, all
+ * threads, from /proc) per sample and per query: on a shared machine those vary far less.
+ * With --comparePrometheus the query's requests go to Debian's Prometheus (remote-write receiver
+ * on, one sender in time order) and the same query is timed there.
  * Prints a markdown summary.
  */
 
-const { values: args } = parseArgs({ options: { comparePrometheus: { type: "boolean", default: false } } });
+const { values: args } = parseArgs({ options: { comparePrometheus: { type: "boolean", default: false }, detection: { type: "boolean", default: false } } });
+
+/** CPU time (ms, user + system, all threads) a process has used so far, from /proc (Linux). */
+function cpuMsOf(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+    // utime and stime are fields 14 and 15 of stat (12 and 13 after the pid and comm are cut off), in clock ticks (100 Hz).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
 
 const STEP = 15_000;
 const HOSTS = 100;
@@ -46,31 +65,61 @@ function cpuSeries(): Array<{ labels: Record<string, string>; base: number }> {
   return out;
 }
 
-/** One request per 2,000 series at each timestamp, in time order. */
-function requestsFor(series: ReturnType<typeof cpuSeries>, start: number, points: number): Buffer[] {
-  const bodies: Buffer[] = [];
+const value = (series: { base: number }, k: number, i: number): number => series.base + i * (k % 8 === 0 ? 14.2 : 0.37);
+
+/**
+ * The write benchmark's requests: every series' sample at each timestamp, in time order, cut into
+ * requests of exactly 2,000 samples (one per series; a request may span two timestamps).
+ */
+function writeRequests(series: ReturnType<typeof cpuSeries>, start: number, points: number): Array<{ body: Buffer; samples: number }> {
+  const bodies: Array<{ body: Buffer; samples: number }> = [];
+  let batch: Array<{ labels: Record<string, string>; samples: Array<{ t: number; v: number }> }> = [];
+  const flush = () => {
+    if (batch.length === 0) return;
+    bodies.push({ body: compressSync(Buffer.from(encodeWriteRequest(batch))), samples: batch.length });
+    batch = [];
+  };
   for (let i = 0; i < points; i++) {
-    const t = start + i * STEP;
-    for (let from = 0; from < series.length; from += SAMPLES_PER_REQUEST) {
-      const chunk = series.slice(from, from + SAMPLES_PER_REQUEST).map((s, k) => ({ labels: s.labels, samples: [{ t, v: s.base + i * (k % 8 === 0 ? 14.2 : 0.37) }] }));
-      bodies.push(compressSync(Buffer.from(encodeWriteRequest(chunk))));
-    }
+    series.forEach((s, k) => {
+      batch.push({ labels: s.labels, samples: [{ t: start + i * STEP, v: value(s, k, i) }] });
+      if (batch.length === SAMPLES_PER_REQUEST) flush();
+    });
   }
+  flush();
   return bodies;
 }
 
-/** Sends the bodies with `senders` concurrent senders; only 204 answers count. */
-async function send(baseUrl: string, key: string | undefined, bodies: Buffer[], route = "/prometheus/api/v1/write", senders = SENDERS): Promise<number> {
+/**
+ * The query data as Prometheus's sharded remote_write sends it: each shard owns a fixed part of
+ * the series and sends its requests one at a time, so every series arrives in time order. Shard
+ * `s`'s requests are `shards[s]`, each one timestamp of its series.
+ */
+function shardedRequests(series: ReturnType<typeof cpuSeries>, start: number, points: number, shardCount: number): Array<Array<{ body: Buffer; samples: number }>> {
+  const size = Math.ceil(series.length / shardCount);
+  const shards: Array<Array<{ body: Buffer; samples: number }>> = [];
+  for (let from = 0; from < series.length; from += size) {
+    const requests: Array<{ body: Buffer; samples: number }> = [];
+    for (let i = 0; i < points; i++) {
+      const batch = series.slice(from, from + size).map((s, k) => ({ labels: s.labels, samples: [{ t: start + i * STEP, v: value(s, from + k, i) }] }));
+      requests.push({ body: compressSync(Buffer.from(encodeWriteRequest(batch))), samples: batch.length });
+    }
+    shards.push(requests);
+  }
+  return shards;
+}
+
+/** Sends the bodies with `senders` concurrent senders taking the next body in turn; only 204 answers count. Returns the samples sent. */
+async function send(baseUrl: string, key: string | undefined, bodies: Array<{ body: Buffer; samples: number }>, route = "/prometheus/api/v1/write", senders = SENDERS): Promise<number> {
   let next = 0;
   let accepted = 0;
   const headers: Record<string, string> = { "content-type": "application/x-protobuf", "content-encoding": "snappy" };
   if (key !== undefined) headers.authorization = `Bearer ${key}`;
   const sender = async () => {
     while (next < bodies.length) {
-      const body = bodies[next++];
+      const { body, samples } = bodies[next++]!;
       const response = await fetch(`${baseUrl}${route}`, { method: "POST", headers, body });
       if (response.status !== 204) throw new Error(`remote_write answered ${response.status}: ${await response.text()}`);
-      accepted += SAMPLES_PER_REQUEST;
+      accepted += samples;
     }
   };
   await Promise.all(Array.from({ length: senders }, sender));
@@ -85,11 +134,14 @@ async function timeQuery(
   headers: Record<string, string>,
   end: number,
   route = "/prometheus/api/v1/query_range",
-): Promise<{ first: number; median: number; best: number; worst: number; resultSeries: number }> {
+  pid?: number,
+): Promise<{ first: number; median: number; best: number; worst: number; resultSeries: number; cpuPerQuery: number }> {
   const params = new URLSearchParams({ query: QUERY, start: String((end - 3_600_000) / 1000), end: String(end / 1000), step: "15" });
   const timings: number[] = [];
   let resultSeries = 0;
+  let cpuBefore = Number.NaN;
   for (let run = 0; run < 11; run++) {
+    if (run === 1) cpuBefore = cpuMsOf(pid);
     const q0 = performance.now();
     const response = await fetch(`${baseUrl}${route}`, {
       method: "POST",
@@ -102,14 +154,24 @@ async function timeQuery(
     resultSeries = body.data.result.length;
     if (resultSeries !== HOSTS || body.data.result[0]?.values.length !== 241) throw new Error(`unexpected result shape from ${baseUrl}`);
   }
+  const cpuPerQuery = (cpuMsOf(pid) - cpuBefore) / 10;
   const first = timings.shift() ?? Number.NaN;
   timings.sort((a, b) => a - b);
-  return { first, median: timings[Math.floor(timings.length / 2)] ?? Number.NaN, best: timings[0] ?? Number.NaN, worst: timings.at(-1) ?? Number.NaN, resultSeries };
+  return { first, median: timings[Math.floor(timings.length / 2)] ?? Number.NaN, best: timings[0] ?? Number.NaN, worst: timings.at(-1) ?? Number.NaN, resultSeries, cpuPerQuery };
 }
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "auspex-tsdb-http-"));
-  const server = await spawnServer({ AUSPEX_RATE_LIMIT: "false", AUSPEX_LOG_LEVEL: "warn", AUSPEX_REMOTE_WRITE_MAX_SAMPLES_PER_SECOND: "1000000000" }, { dataDir });
+  const server = await spawnServer(
+    {
+      AUSPEX_RATE_LIMIT: "false",
+      AUSPEX_LOG_LEVEL: "warn",
+      AUSPEX_REMOTE_WRITE_MAX_SAMPLES_PER_SECOND: "1000000000",
+      AUSPEX_DETECTION: args.detection ? "true" : "false",
+    },
+    { dataDir },
+  );
+  const pid = server.child.pid;
   try {
     // Waiting for a child process to listen: bounded polling is the only signal it gives.
     for (let i = 0; ; i++) {
@@ -138,22 +200,30 @@ async function main(): Promise<void> {
     const series = cpuSeries();
     const end = Math.floor(Date.now() / STEP) * STEP - 60_000;
     const start = end - (POINTS - 1) * STEP;
-    const bodies = requestsFor(series, start, POINTS);
-
+    // 1. Write throughput, on series of their own (8 senders may deliver a series' samples out of order).
+    const writeSeries = series.map((s) => ({ ...s, labels: { ...s.labels, __name__: "bench_write_seconds_total" } }));
+    const bodies = writeRequests(writeSeries, start, POINTS);
     const warm = bodies.splice(0, 20);
     await send(server.baseUrl, key, warm);
+    const c0 = cpuMsOf(pid);
     const t0 = performance.now();
     const accepted = await send(server.baseUrl, key, bodies);
     const seconds = (performance.now() - t0) / 1000;
     const ingestRate = accepted / seconds;
+    const ingestCpuNs = ((cpuMsOf(pid) - c0) * 1e6) / accepted;
 
-    const auspexQuery = await timeQuery(server.baseUrl, { authorization: `Bearer ${key}` }, end);
+    // 2. The query's data, every series in time order (4 shards, one request in flight each).
+    const shards = shardedRequests(series, start, POINTS, 4);
+    await Promise.all(shards.map((requests) => send(server.baseUrl, key, requests, undefined, 1)));
+
+    const auspexQuery = await timeQuery(server.baseUrl, { authorization: `Bearer ${key}` }, end, undefined, pid);
     let prometheusLine = "";
     if (args.comparePrometheus) {
       const prometheus = await startPrometheus();
       try {
-        // One sender: Prometheus 2.42 refuses a sample older than its series' newest.
-        await send(prometheus.url, undefined, [...warm, ...bodies], "/api/v1/write", 1);
+        // One sender, in time order: Prometheus 2.42 refuses a sample older than its series' newest.
+        const inTimeOrder = Array.from({ length: POINTS }, (_, i) => shards.map((requests) => requests[i]!)).flat();
+        await send(prometheus.url, undefined, inTimeOrder, "/api/v1/write", 1);
         const timing = await timeQuery(prometheus.url, {}, end, "/api/v1/query_range");
         prometheusLine = `- The same query on Prometheus ${prometheus.version} (Debian) fed the same requests: first run **${timing.first.toFixed(1)} ms**, median **${timing.median.toFixed(1)} ms**, best ${timing.best.toFixed(1)} ms\n`;
       } finally {
@@ -165,8 +235,8 @@ async function main(): Promise<void> {
       [
         `## Embedded TSDB over HTTP (${os.cpus().length} × ${os.cpus()[0]?.model.split(" ").slice(0, 2).join(" ")}, Node ${process.version})`,
         "",
-        `- remote_write: ${accepted.toLocaleString("en-US")} samples in ${bodies.length} requests of ${SAMPLES_PER_REQUEST.toLocaleString("en-US")} (${SENDERS} concurrent senders, server and client on the same 2 cores): **${Math.round(ingestRate).toLocaleString("en-US")} samples/s**`,
-        `- \`${QUERY}\` as query_range, 1 h at a 15 s step over ${series.length.toLocaleString("en-US")} series (${auspexQuery.resultSeries} result series): first run **${auspexQuery.first.toFixed(1)} ms**, then median **${auspexQuery.median.toFixed(1)} ms**, best ${auspexQuery.best.toFixed(1)} ms, worst ${auspexQuery.worst.toFixed(1)} ms (10 repeats)`,
+        `- remote_write: ${accepted.toLocaleString("en-US")} samples in ${bodies.length} requests of ${SAMPLES_PER_REQUEST.toLocaleString("en-US")} (${SENDERS} concurrent senders taking requests in turn, server and client on the same 2 cores, detection ${args.detection ? "on" : "off"}): **${Math.round(ingestRate).toLocaleString("en-US")} samples/s**; server CPU ${Math.round(ingestCpuNs).toLocaleString("en-US")} ns per sample (${Math.round(1e9 / ingestCpuNs).toLocaleString("en-US")} samples per CPU second)`,
+        `- \`${QUERY}\` as query_range, 1 h at a 15 s step over ${series.length.toLocaleString("en-US")} series (${auspexQuery.resultSeries} result series): first run **${auspexQuery.first.toFixed(1)} ms**, then median **${auspexQuery.median.toFixed(1)} ms**, best ${auspexQuery.best.toFixed(1)} ms, worst ${auspexQuery.worst.toFixed(1)} ms (10 repeats); server CPU ${auspexQuery.cpuPerQuery.toFixed(0)} ms per repeated query`,
         prometheusLine,
       ].join("\n"),
     );

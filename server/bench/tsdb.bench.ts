@@ -86,11 +86,15 @@ function open(dir: string, decodedChunkCacheBytes?: number): EmbeddedMetricStore
   });
 }
 
-/** Appends `scrapes` scrapes of every series; returns samples appended and milliseconds spent in the store (batch building excluded). */
-async function scrapeAppend(store: EmbeddedMetricStore, gens: Gen[], scrapes: number, from: number): Promise<{ samples: number; ms: number }> {
+/**
+ * Appends `scrapes` scrapes of every series; returns samples appended, milliseconds spent in the
+ * store and the main thread's CPU milliseconds meanwhile (batch building excluded from both).
+ */
+async function scrapeAppend(store: EmbeddedMetricStore, gens: Gen[], scrapes: number, from: number): Promise<{ samples: number; ms: number; cpuMs: number }> {
   const rand = seededRandom(11);
   let samples = 0;
   let ms = 0;
+  let cpuMs = 0;
   for (let s = 0; s < scrapes; s++) {
     const t = from + s * STEP;
     const batches = [];
@@ -99,11 +103,14 @@ async function scrapeAppend(store: EmbeddedMetricStore, gens: Gen[], scrapes: nu
       samples += batch.length;
       batches.push(batch);
     }
+    const c0 = process.threadCpuUsage();
     const t0 = performance.now();
     await Promise.all(batches.map((batch) => store.append(USER, batch)));
     ms += performance.now() - t0;
+    const cpu = process.threadCpuUsage(c0);
+    cpuMs += (cpu.user + cpu.system) / 1000;
   }
-  return { samples, ms };
+  return { samples, ms, cpuMs };
 }
 
 /** Total bytes and bytes of `chunks` files below a blocks directory (ours or Prometheus's). */
@@ -157,8 +164,11 @@ async function main(): Promise<void> {
     const store = open(path.join(root, "append"));
     const gens = makeSeries(SERIES);
     await scrapeAppend(store, gens, 4, START); // warm-up: series creation
-    const { samples: n, ms } = await scrapeAppend(store, gens, 40, START + 4 * STEP);
-    lines.push(`- append, scrape-shaped (${fmt(SERIES)} series, 1 sample each, 1000 series per call): **${fmt((n / ms) * 1000)} samples/s**`);
+    const { samples: n, ms, cpuMs } = await scrapeAppend(store, gens, 40, START + 4 * STEP);
+    lines.push(
+      `- append, scrape-shaped (${fmt(SERIES)} series, 1 sample each, 1000 series per call): **${fmt((n / ms) * 1000)} samples/s** ` +
+        `(main thread CPU ${fmt((cpuMs * 1e6) / n)} ns per sample: ${fmt((n / cpuMs) * 1000)} samples per CPU second)`,
+    );
     // 1b. Bulk: 120 samples per series per call.
     const rand = seededRandom(3);
     const from = START + 60 * STEP;

@@ -9,6 +9,9 @@ import { createRateLimitHooks } from "#server/api/plugins/rate-limit.ts";
 import { registerRequestContext, requestIdFor } from "#server/api/plugins/request-context.ts";
 import { registerSecurityHeaders } from "#server/api/plugins/security-headers.ts";
 import { registerAnomalyRoutes } from "#server/api/routes/anomalies.routes.ts";
+import { registerIncidentRoutes } from "#server/api/routes/incidents.routes.ts";
+import { registerAlertingRoutes } from "#server/api/routes/alerting.routes.ts";
+import { registerAnalysisRoutes } from "#server/api/routes/analysis.routes.ts";
 import { registerApiKeyRoutes } from "#server/api/routes/api-keys.routes.ts";
 import { registerDetectionRoutes } from "#server/api/routes/detection.routes.ts";
 import { registerAuthRoutes } from "#server/api/routes/auth.routes.ts";
@@ -16,7 +19,12 @@ import { registerHealthRoutes } from "#server/api/routes/health.routes.ts";
 import { registerMetricsRoutes } from "#server/api/routes/metrics.routes.ts";
 import { registerPrometheusRoutes } from "#server/api/routes/prometheus/prometheus.routes.ts";
 import { registerTargetRoutes } from "#server/api/routes/targets.routes.ts";
+import { registerRuleRoutes } from "#server/api/routes/rules.routes.ts";
+import { registerNotificationRoutes } from "#server/api/routes/notifications.routes.ts";
 import type { AnomaliesService } from "#server/modules/anomalies/index.ts";
+import type { IncidentsService } from "#server/modules/incidents/index.ts";
+import type { AlertingService } from "#server/modules/alerting/index.ts";
+import type { AnalysisService } from "#server/modules/analysis/index.ts";
 import type { AuthModule } from "#server/modules/auth/index.ts";
 import type { DetectionSettingsService } from "#server/modules/detection/index.ts";
 import type { HealthService } from "#server/modules/health/index.ts";
@@ -24,6 +32,8 @@ import type { RemoteWriteService } from "#server/modules/ingest/index.ts";
 import type { MetadataService } from "#server/modules/metadata/index.ts";
 import type { QueryService } from "#server/modules/query/index.ts";
 import type { TargetsService } from "#server/modules/targets/index.ts";
+import type { RulesService } from "#server/modules/rules/index.ts";
+import type { NotificationsModule } from "#server/modules/notifications/index.ts";
 import type { Clock } from "#server/platform/clock.ts";
 import { moduleLogger, type Logger } from "#server/platform/logger.ts";
 import type { Metrics } from "#server/platform/metrics.ts";
@@ -40,7 +50,13 @@ export interface AppDeps {
   remoteWrite: RemoteWriteService;
   metadata: MetadataService;
   targets: TargetsService;
+  /** Prometheus rule files (modules/rules); routes are registered when present. */
+  rules?: RulesService;
+  notifications: NotificationsModule;
   anomalies: AnomaliesService;
+  incidents: IncidentsService;
+  analysis: AnalysisService;
+  alerting: AlertingService;
   detectionSettings: DetectionSettingsService;
 }
 
@@ -83,7 +99,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerAuthRoutes(app, deps.auth, limits);
   registerApiKeyRoutes(app, deps.auth, limits);
   registerTargetRoutes(app, deps.targets, limits);
+  if (deps.rules) await registerRuleRoutes(app, deps.rules, limits);
+  registerNotificationRoutes(app, deps.notifications, limits);
   registerAnomalyRoutes(app, deps.anomalies, limits);
+  registerIncidentRoutes(app, deps.incidents, limits);
+  registerAnalysisRoutes(app, deps.analysis, limits);
+  registerAlertingRoutes(app, deps.alerting, limits, async (actor) => (await deps.auth.auth.getMe(actor)).username);
   registerDetectionRoutes(app, deps.detectionSettings, limits);
   await registerPrometheusRoutes(app, {
     query: deps.query,

@@ -57,6 +57,39 @@ const optionalText = z
 
 const url = z.url({ message: "must be a URL such as http://host:port" });
 
+const llmKind = z.enum(["openai", "ollama"], { message: "must be openai or ollama" }).default("openai");
+
+/** One entry of AUSPEX_LLM_PROVIDERS (JSON in the environment, a YAML list under llm.providers). */
+const llmProviderEntry = z
+  .object({
+    name: z.string().regex(/^[a-zA-Z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, _ . or -"),
+    kind: z.enum(["openai", "ollama"]).default("openai"),
+    url: url,
+    model: z.string().min(1).optional(),
+    api_key: z.string().min(1).optional(),
+  })
+  .strict();
+
+const llmProviderList = z
+  .string()
+  .default("")
+  .transform((text, ctx) => {
+    if (text.trim() === "") return [];
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      ctx.addIssue({ code: "custom", message: "must be a JSON list of {name, kind, url, model, api_key}" });
+      return z.NEVER;
+    }
+    const result = z.array(llmProviderEntry).safeParse(parsed);
+    if (!result.success) {
+      for (const issue of result.error.issues) ctx.addIssue({ code: "custom", message: `[${issue.path.join(".")}] ${issue.message}` });
+      return z.NEVER;
+    }
+    return result.data;
+  });
+
 export const configSchema = z.object({
   AUSPEX_CONFIG_FILE: optionalText.describe(
     "Path of an optional YAML file with these settings; environment variables win over it.",
@@ -133,6 +166,32 @@ export const configSchema = z.object({
     .describe("Detection sensitivity for every series: 1 is the default, higher flags smaller deviations."),
   AUSPEX_DETECTION_OPEN_AFTER: int(1, 1000).default(2).describe("Consecutive samples scoring above 1 before an anomaly opens."),
   AUSPEX_DETECTION_CLOSE_AFTER: int(1, 1000).default(4).describe("Consecutive samples back inside the band before an anomaly closes."),
+  AUSPEX_INCIDENT_JOIN_WINDOW: duration(0).default(600).describe("A related anomaly starting this long after an incident's last activity still joins it, e.g. 10m."),
+  AUSPEX_INCIDENT_QUIET_PERIOD: duration(0).default(900).describe("An incident resolves once all its anomalies have been closed this long (sample time), e.g. 15m."),
+  AUSPEX_INCIDENT_PERSIST: duration(0).default(300).describe("A lone anomaly with no related one becomes an incident once it has lasted this long, e.g. 5m."),
+  AUSPEX_INCIDENT_STRONG_SCORE: z.coerce
+    .number({ error: "must be a number" })
+    .min(1, "must be at least 1")
+    .max(1000, "must be at most 1000")
+    .default(3)
+    .describe("A lone anomaly whose score reaches this becomes an incident at once (scores > 1 are outside the band)."),
+  AUSPEX_INCIDENT_MIN_SCORE: z.coerce
+    .number({ error: "must be a number" })
+    .min(1, "must be at least 1")
+    .max(1000, "must be at most 1000")
+    .default(2)
+    .describe("A lasting lone anomaly, or a pair of related ones, opens an incident only once one reaches this score (three related anomalies always do)."),
+  AUSPEX_BATCH_ANALYSIS: bool.default(true).describe("false stops recording seed 000's analysis batches (and so the LLM detection of users in llm mode)."),
+  AUSPEX_BATCH_INTERVAL: duration(10).default(300).describe("Window of one analysis batch per user, e.g. 5m (seed 000's BATCH_INTERVAL_MINUTES)."),
+  AUSPEX_BATCH_MAX_SERIES: int(1, 10_000).default(200).describe("Most series an llm-mode batch prompt summarises (the most unusual first)."),
+  AUSPEX_RULES: bool.default(true).describe("false stops evaluating users' Prometheus rule files (they are still stored and validated)."),
+  AUSPEX_RULES_DEFAULT_INTERVAL: duration(1).default(60).describe("Evaluation interval of a rule group that sets none, e.g. 1m (Prometheus's evaluation_interval)."),
+  AUSPEX_RULES_MAX_GROUPS: int(1, 10_000).default(100).describe("Most rule groups one rule file of a user may hold."),
+  AUSPEX_RULES_MAX_RULES_PER_GROUP: int(1, 10_000).default(200).describe("Most rules one rule group may hold."),
+  AUSPEX_RULES_NAME_VALIDATION: z
+    .enum(["legacy", "utf8"])
+    .default("legacy")
+    .describe("legacy: label and annotation names of rules must match [a-zA-Z_][a-zA-Z0-9_]* (Prometheus 2.x); utf8: any UTF-8 name (Prometheus 3.x)."),
   AUSPEX_DETECTION_MAX_QUEUED_SAMPLES: int(1000, 1_000_000_000)
     .default(2_000_000)
     .describe("Samples waiting to be scored before the oldest are skipped (detection lags; stored data is unaffected)."),
@@ -166,11 +225,41 @@ export const configSchema = z.object({
   AUSPEX_REMOTE_WRITE_MAX_DECOMPRESSED_BYTES: int(1024, 4_294_967_296)
     .default(67_108_864)
     .describe("Largest remote_write body after snappy decompression."),
-  AUSPEX_OPENAI_API_KEY: optionalText.describe("API key of the OpenAI-compatible LLM provider."),
-  AUSPEX_OPENAI_BASE_URL: url.optional().describe("Base URL of an OpenAI-compatible API (OpenAI, Groq, vLLM, LM Studio, llama.cpp). Setting it or the key configures the provider."),
-  AUSPEX_OPENAI_MODEL: z.string().min(1).default("gpt-4o-mini").describe("Model name used with the OpenAI-compatible provider."),
-  AUSPEX_OLLAMA_URL: url.optional().describe("Base URL of an Ollama server (native API), the fallback LLM provider."),
-  AUSPEX_OLLAMA_MODEL: z.string().min(1).default("llama3.1").describe("Model name used with Ollama."),
+  AUSPEX_LLM_PRIMARY_URL: url
+    .optional()
+    .describe("Base URL of the primary LLM provider: an OpenAI-compatible API ending in /v1 (OpenAI https://api.openai.com/v1, Groq, vLLM, LM Studio, llama.cpp, Ollama's /v1) or an Ollama server (with AUSPEX_LLM_PRIMARY_KIND=ollama). Setting it or the API key configures the provider; see docs/ai.md."),
+  AUSPEX_LLM_PRIMARY_MODEL: optionalText.describe("Model of the primary LLM provider; default gpt-4o-mini (openai) or llama3.1 (ollama)."),
+  AUSPEX_LLM_PRIMARY_API_KEY: optionalText.describe("API key of the primary LLM provider, sent as a bearer token (empty for local servers)."),
+  AUSPEX_LLM_PRIMARY_KIND: llmKind.describe("API of the primary LLM provider: openai (chat completions) or ollama (native /api/chat)."),
+  AUSPEX_LLM_FALLBACK_URL: url.optional().describe("Base URL of the fallback LLM provider, tried when the primary fails or its circuit is open."),
+  AUSPEX_LLM_FALLBACK_MODEL: optionalText.describe("Model of the fallback LLM provider; default gpt-4o-mini (openai) or llama3.1 (ollama)."),
+  AUSPEX_LLM_FALLBACK_API_KEY: optionalText.describe("API key of the fallback LLM provider."),
+  AUSPEX_LLM_FALLBACK_KIND: llmKind.describe("API of the fallback LLM provider: openai or ollama."),
+  AUSPEX_LLM_PROVIDERS: llmProviderList.describe(
+    "More LLM providers, tried after the primary and fallback in this order: a JSON list of {name, kind, url, model, api_key}; in the YAML file write it as llm: { providers: [ … ] }.",
+  ),
+  AUSPEX_LLM_TIMEOUT: duration(1).default(60).describe("Longest one LLM request may take before it is abandoned (and retried or passed to the next provider), e.g. 60s."),
+  AUSPEX_LLM_MAX_RETRIES: int(0, 10).default(2).describe("Retries of a failed LLM request on the same provider (timeouts, 429, 5xx), with exponential backoff and jitter; Retry-After is respected."),
+  AUSPEX_LLM_CIRCUIT_FAILURES: int(1, 1000).default(5).describe("Consecutive failures that open a provider's circuit breaker (the provider is skipped)."),
+  AUSPEX_LLM_CIRCUIT_COOLDOWN: duration(1).default(60).describe("How long an open circuit stays open before one probe request is let through (half-open), e.g. 60s."),
+  AUSPEX_LLM_DAILY_TOKEN_BUDGET: int(0, Number.MAX_SAFE_INTEGER).default(0).describe("LLM tokens (prompt + completion) each user may use per UTC day; 0 means unlimited."),
+  LANGFUSE_PUBLIC_KEY: optionalText.describe("Langfuse public key; with LANGFUSE_SECRET_KEY, LLM call traces are exported to Langfuse over OTLP/HTTP."),
+  LANGFUSE_SECRET_KEY: optionalText.describe("Langfuse secret key."),
+  LANGFUSE_HOST: url.default("https://cloud.langfuse.com").describe("Langfuse server; traces go to <host>/api/public/otel/v1/traces."),
+  AUSPEX_SECRETS_KEY: optionalText
+    .refine((v) => v === undefined || v.length >= 32, { message: "must be at least 32 characters" })
+    .describe("Key that encrypts notification channel secrets (webhook URLs, routing keys, SMTP passwords) with AES-256-GCM. Empty: generated once and kept in <data dir>/secrets/notifications-key. Set it when several processes share a database; changing it makes stored secrets unreadable."),
+  AUSPEX_NOTIFY_TIMEOUT: duration(1).default(10).describe("Longest one notification send (HTTP request or SMTP conversation step) may take, e.g. 10s."),
+  AUSPEX_NOTIFY_GIVE_UP_AFTER: duration(60).default(86_400).describe("Failed notifications are retried for this long after their first attempt, then marked failed, e.g. 24h."),
+  AUSPEX_NOTIFY_BACKOFF_BASE: duration(1).default(5).describe("First retry delay of a failed notification; doubles per attempt (with jitter), e.g. 5s. A longer Retry-After from the receiver wins."),
+  AUSPEX_NOTIFY_BACKOFF_MAX: duration(1).default(600).describe("Longest delay between retries of a failed notification, e.g. 10m."),
+  AUSPEX_NOTIFY_POLL_INTERVAL: duration(1).default(5).describe("How often the notification worker looks for due messages besides being woken on enqueue, e.g. 5s."),
+  AUSPEX_SMTP_HOST: optionalText.describe("Server-wide SMTP relay for email channels that name no server of their own; empty: such channels cannot send."),
+  AUSPEX_SMTP_PORT: int(1, 65535).default(587).describe("Port of the SMTP relay."),
+  AUSPEX_SMTP_SECURITY: z.enum(["starttls", "tls", "none"]).default("starttls").describe("starttls: upgrade the connection (port 587); tls: implicit TLS (465); none: plain text (local relays only)."),
+  AUSPEX_SMTP_USER: optionalText.describe("Username for the SMTP relay; empty: no authentication."),
+  AUSPEX_SMTP_PASSWORD: optionalText.describe("Password for the SMTP relay."),
+  AUSPEX_SMTP_FROM: z.string().min(3).default("Auspex <auspex@localhost>").describe("Sender of notification emails that set no from address."),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

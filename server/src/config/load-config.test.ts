@@ -104,7 +104,7 @@ describe("loadConfig", () => {
   });
 
   it("is frozen all the way down", () => {
-    const config = loadConfig({ AUSPEX_OPENAI_API_KEY: "sk-test" });
+    const config = loadConfig({ AUSPEX_LLM_PRIMARY_API_KEY: "sk-test" });
     assert.ok(Object.isFrozen(config));
     assert.ok(Object.isFrozen(config.auth.argon2));
     assert.ok(Object.isFrozen(config.llm.providers[0]));
@@ -113,15 +113,83 @@ describe("loadConfig", () => {
     }, TypeError);
   });
 
-  it("configures the OpenAI-compatible provider and Ollama as a fallback", () => {
-    const config = loadConfig({ AUSPEX_OPENAI_BASE_URL: "http://127.0.0.1:11434/v1", AUSPEX_OLLAMA_URL: "http://127.0.0.1:11434" });
+  it("configures the primary and fallback LLM providers in that order, with per-kind defaults", () => {
+    const config = loadConfig({
+      AUSPEX_LLM_PRIMARY_API_KEY: "sk-test",
+      AUSPEX_LLM_FALLBACK_URL: "http://127.0.0.1:11434/",
+      AUSPEX_LLM_FALLBACK_KIND: "ollama",
+      AUSPEX_LLM_FALLBACK_MODEL: "qwen2.5:7b",
+    });
     assert.deepEqual(
-      config.llm.providers.map((p) => [p.name, p.baseUrl]),
+      config.llm.providers.map((p) => ({ ...p })),
       [
-        ["openai", "http://127.0.0.1:11434/v1"],
-        ["ollama", "http://127.0.0.1:11434"],
+        { name: "primary", kind: "openai", baseUrl: "https://api.openai.com/v1", model: "gpt-4o-mini", apiKey: "sk-test" },
+        { name: "fallback", kind: "ollama", baseUrl: "http://127.0.0.1:11434", model: "qwen2.5:7b" },
       ],
     );
+    assert.deepEqual(config.llm.known, ["primary", "fallback"]);
+  });
+
+  it("applies the AI layer's defaults and reads its limits", () => {
+    const defaults = loadConfig({}).llm;
+    assert.deepEqual(
+      { timeoutMs: defaults.timeoutMs, maxRetries: defaults.maxRetries, circuit: { ...defaults.circuit }, budget: defaults.dailyTokenBudget, langfuse: defaults.langfuse },
+      { timeoutMs: 60_000, maxRetries: 2, circuit: { failures: 5, cooldownMs: 60_000 }, budget: 0, langfuse: undefined },
+    );
+    const llm = loadConfig({
+      AUSPEX_LLM_TIMEOUT: "15s",
+      AUSPEX_LLM_MAX_RETRIES: "0",
+      AUSPEX_LLM_CIRCUIT_FAILURES: "3",
+      AUSPEX_LLM_CIRCUIT_COOLDOWN: "2m",
+      AUSPEX_LLM_DAILY_TOKEN_BUDGET: "100000",
+      LANGFUSE_PUBLIC_KEY: "pk-lf-1",
+      LANGFUSE_SECRET_KEY: "sk-lf-1",
+      LANGFUSE_HOST: "http://127.0.0.1:3000/",
+    }).llm;
+    assert.equal(llm.timeoutMs, 15_000);
+    assert.equal(llm.maxRetries, 0);
+    assert.deepEqual({ ...llm.circuit }, { failures: 3, cooldownMs: 120_000 });
+    assert.equal(llm.dailyTokenBudget, 100_000);
+    assert.deepEqual({ ...llm.langfuse }, { host: "http://127.0.0.1:3000", publicKey: "pk-lf-1", secretKey: "sk-lf-1" });
+  });
+
+  it("reads llm.providers from the YAML file after the primary, and rejects bad entries", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "auspex-config-"));
+    const file = path.join(dir, "auspex.yaml");
+    writeFileSync(
+      file,
+      [
+        "llm_primary_url: http://127.0.0.1:8000/v1",
+        "llm_primary_model: local",
+        "llm:",
+        "  providers:",
+        "    - { name: groq, url: https://api.groq.com/openai/v1, model: llama-3.1-8b-instant, api_key: gsk_x }",
+        "    - { name: home, kind: ollama, url: http://10.0.0.5:11434 }",
+        "",
+      ].join("\n"),
+    );
+    const config = loadConfig({ AUSPEX_CONFIG_FILE: file });
+    assert.deepEqual(
+      config.llm.providers.map((p) => [p.name, p.kind, p.baseUrl, p.model]),
+      [
+        ["primary", "openai", "http://127.0.0.1:8000/v1", "local"],
+        ["groq", "openai", "https://api.groq.com/openai/v1", "llama-3.1-8b-instant"],
+        ["home", "ollama", "http://10.0.0.5:11434", "llama3.1"],
+      ],
+    );
+    assert.deepEqual(config.llm.known, ["primary", "fallback", "groq", "home"]);
+    writeFileSync(file, "llm:\n  providers:\n    - { name: x, kind: claude, url: http://h }\n");
+    assert.match(problemsOf({ AUSPEX_CONFIG_FILE: file })[0] ?? "", /^AUSPEX_LLM_PROVIDERS: \[0\.kind\]/);
+    writeFileSync(file, "llm:\n  model: x\n");
+    assert.match(problemsOf({ AUSPEX_CONFIG_FILE: file })[0] ?? "", /unknown setting 'llm.model'/);
+    assert.match(problemsOf({ AUSPEX_LLM_PROVIDERS: '[{"name":"primary","url":"http://h"}]' })[0] ?? "", /used twice/);
+    assert.match(problemsOf({ AUSPEX_LLM_PROVIDERS: "not json" })[0] ?? "", /^AUSPEX_LLM_PROVIDERS: must be a JSON list/);
+    const leaky = problemsOf({ AUSPEX_LLM_PROVIDERS: '[{"name":"x","url":"nope","api_key":"sk-very-secret"}]' });
+    assert.ok(!leaky.join("\n").includes("sk-very-secret"), "a rejected provider list never shows its keys");
+  });
+
+  it("no longer knows the interim OpenAI/Ollama settings", () => {
+    assert.equal(loadConfig({ AUSPEX_OPENAI_API_KEY: "sk-x", AUSPEX_OLLAMA_URL: "http://127.0.0.1:11434" }).llm.providers.length, 0);
   });
 });
 

@@ -14,6 +14,20 @@ export type MetricStoreTarget =
 
 export type LlmProviderConfig = { name: string; kind: "openai" | "ollama"; baseUrl: string; model: string; apiKey?: string };
 
+export interface LlmConfig {
+  /** Provider slots reported by /health: primary, fallback and the named list entries. */
+  readonly known: readonly string[];
+  /** Configured providers in the order they are tried. */
+  readonly providers: readonly LlmProviderConfig[];
+  readonly timeoutMs: number;
+  readonly maxRetries: number;
+  readonly circuit: { readonly failures: number; readonly cooldownMs: number };
+  /** Tokens per user and UTC day; 0: unlimited. */
+  readonly dailyTokenBudget: number;
+  /** Set when LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY are. */
+  readonly langfuse: { readonly host: string; readonly publicKey: string; readonly secretKey: string } | undefined;
+}
+
 export interface Config {
   readonly dataDir: string;
   readonly host: string;
@@ -37,6 +51,18 @@ export interface Config {
   /** CIDR texts of the outbound address policy (platform/outbound), canonical form. */
   readonly outbound: { readonly allow: readonly string[]; readonly deny: readonly string[] };
   readonly targets: { readonly fileSdPath: string | undefined };
+  readonly batches: { readonly enabled: boolean; readonly intervalMs: number; readonly maxPromptSeries: number };
+  /** Prometheus rule files per user (modules/rules); externalURL is AUSPEX_PUBLIC_URL or "". */
+  readonly rules: {
+    readonly enabled: boolean;
+    readonly defaultIntervalMs: number;
+    readonly maxGroups: number;
+    readonly maxRulesPerGroup: number;
+    readonly nameValidation: "legacy" | "utf8";
+    readonly externalURL: string;
+  };
+  /** Grouping of anomalies into incidents (modules/incidents), in ms of sample time. */
+  readonly incidents: { readonly joinWindowMs: number; readonly quietMs: number; readonly persistMs: number; readonly strongScore: number; readonly minScore: number };
   readonly detection: {
     readonly enabled: boolean;
     readonly sensitivity: number;
@@ -66,8 +92,20 @@ export interface Config {
     readonly bodyLimitBytes: number;
     readonly maxDecompressedBytes: number;
   };
-  /** LLM providers in fallback order; the set Auspex knows is fixed, configured or not. */
-  readonly llm: { readonly known: readonly string[]; readonly providers: readonly LlmProviderConfig[] };
+  /** LLM providers in fallback order and the settings of the AI layer (modules/ai, docs/ai.md). */
+  readonly llm: LlmConfig;
+  /** Notification channels and delivery (modules/notifications, docs/notifications.md). */
+  readonly notifications: {
+    readonly secretsKey: string | undefined;
+    readonly timeoutMs: number;
+    readonly giveUpAfterMs: number;
+    readonly backoff: { readonly baseMs: number; readonly maxMs: number };
+    readonly pollIntervalMs: number;
+    readonly smtp:
+      | { readonly host: string; readonly port: number; readonly security: "starttls" | "tls" | "none"; readonly username: string | undefined; readonly password: string | undefined; readonly from: string }
+      | undefined;
+    readonly from: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -86,7 +124,7 @@ const SETTING_NAMES = new Set(Object.keys(configSchema.shape));
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const fromEnv: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
-    if (key.startsWith(PREFIX) && SETTING_NAMES.has(key) && value !== undefined) fromEnv[key] = value;
+    if (SETTING_NAMES.has(key) && value !== undefined) fromEnv[key] = value;
   }
   const file = fromEnv.AUSPEX_CONFIG_FILE?.trim();
   const fromFile = file ? readConfigFile(file) : {};
@@ -109,7 +147,15 @@ function readConfigFile(file: string): Record<string, string> {
   const settings: Record<string, string> = {};
   const problems: string[] = [];
   for (const [rawKey, value] of Object.entries(parsed)) {
-    const key = rawKey.startsWith(PREFIX) ? rawKey : PREFIX + rawKey.toUpperCase();
+    if (rawKey === "llm" && value !== null && typeof value === "object" && !Array.isArray(value)) {
+      // The one nested setting: llm: { providers: [ {name, kind, url, model, api_key}, … ] }.
+      for (const [llmKey, llmValue] of Object.entries(value as Record<string, unknown>)) {
+        if (llmKey === "providers") settings.AUSPEX_LLM_PROVIDERS = JSON.stringify(llmValue);
+        else problems.push(`${file}: unknown setting 'llm.${llmKey}'`);
+      }
+      continue;
+    }
+    const key = settingName(rawKey);
     if (!SETTING_NAMES.has(key) || key === "AUSPEX_CONFIG_FILE") {
       problems.push(`${file}: unknown setting '${rawKey}'`);
       continue;
@@ -118,6 +164,13 @@ function readConfigFile(file: string): Record<string, string> {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return settings;
+}
+
+/** A YAML key as a setting name: AUSPEX_PORT, port, LANGFUSE_HOST or langfuse_host. */
+function settingName(rawKey: string): string {
+  if (SETTING_NAMES.has(rawKey)) return rawKey;
+  const upper = rawKey.toUpperCase();
+  return SETTING_NAMES.has(upper) ? upper : PREFIX + upper;
 }
 
 function describeIssues(issues: readonly z.core.$ZodIssue[], input: Record<string, string>): string[] {
@@ -130,7 +183,7 @@ function describeIssues(issues: readonly z.core.$ZodIssue[], input: Record<strin
 }
 
 function isSecret(key: string): boolean {
-  return /SECRET|KEY|PASSWORD|DATABASE_URL/.test(key);
+  return /SECRET|KEY|PASSWORD|DATABASE_URL|LLM_PROVIDERS|LLM_.*_URL/.test(key);
 }
 
 function toConfig(v: ConfigValues): Config {
@@ -140,19 +193,7 @@ function toConfig(v: ConfigValues): Config {
     ? { kind: "postgres", url: dbUrl, poolSize: v.AUSPEX_DATABASE_POOL_SIZE }
     : { kind: "sqlite", path: dbUrl.startsWith("sqlite:") ? path.resolve(dbUrl.slice("sqlite:".length)) : path.join(dataDir, "auspex.db") };
 
-  const providers: LlmProviderConfig[] = [];
-  if (v.AUSPEX_OPENAI_API_KEY !== undefined || v.AUSPEX_OPENAI_BASE_URL !== undefined) {
-    providers.push({
-      name: "openai",
-      kind: "openai",
-      baseUrl: v.AUSPEX_OPENAI_BASE_URL ?? "https://api.openai.com/v1",
-      model: v.AUSPEX_OPENAI_MODEL,
-      ...(v.AUSPEX_OPENAI_API_KEY === undefined ? {} : { apiKey: v.AUSPEX_OPENAI_API_KEY }),
-    });
-  }
-  if (v.AUSPEX_OLLAMA_URL !== undefined) {
-    providers.push({ name: "ollama", kind: "ollama", baseUrl: v.AUSPEX_OLLAMA_URL, model: v.AUSPEX_OLLAMA_MODEL });
-  }
+  const llm = toLlmConfig(v);
 
   return {
     dataDir,
@@ -186,6 +227,22 @@ function toConfig(v: ConfigValues): Config {
       closeAfter: v.AUSPEX_DETECTION_CLOSE_AFTER,
       maxQueuedSamples: v.AUSPEX_DETECTION_MAX_QUEUED_SAMPLES,
     },
+    batches: { enabled: v.AUSPEX_BATCH_ANALYSIS, intervalMs: v.AUSPEX_BATCH_INTERVAL * 1000, maxPromptSeries: v.AUSPEX_BATCH_MAX_SERIES },
+    rules: {
+      enabled: v.AUSPEX_RULES,
+      defaultIntervalMs: v.AUSPEX_RULES_DEFAULT_INTERVAL * 1000,
+      maxGroups: v.AUSPEX_RULES_MAX_GROUPS,
+      maxRulesPerGroup: v.AUSPEX_RULES_MAX_RULES_PER_GROUP,
+      nameValidation: v.AUSPEX_RULES_NAME_VALIDATION,
+      externalURL: v.AUSPEX_PUBLIC_URL ?? "",
+    },
+    incidents: {
+      joinWindowMs: v.AUSPEX_INCIDENT_JOIN_WINDOW * 1000,
+      quietMs: v.AUSPEX_INCIDENT_QUIET_PERIOD * 1000,
+      persistMs: v.AUSPEX_INCIDENT_PERSIST * 1000,
+      strongScore: v.AUSPEX_INCIDENT_STRONG_SCORE,
+      minScore: v.AUSPEX_INCIDENT_MIN_SCORE,
+    },
     targets: { fileSdPath: v.AUSPEX_FILE_SD_PATH === undefined ? undefined : path.resolve(v.AUSPEX_FILE_SD_PATH) },
     scrape: {
       enabled: v.AUSPEX_SCRAPE,
@@ -204,7 +261,19 @@ function toConfig(v: ConfigValues): Config {
       authPerMinute: v.AUSPEX_RATE_LIMIT_AUTH_PER_MINUTE,
       apiPerMinute: v.AUSPEX_RATE_LIMIT_API_PER_MINUTE,
     },
-    llm: { known: ["openai", "ollama"], providers },
+    llm,
+    notifications: {
+      secretsKey: v.AUSPEX_SECRETS_KEY,
+      timeoutMs: v.AUSPEX_NOTIFY_TIMEOUT * 1000,
+      giveUpAfterMs: v.AUSPEX_NOTIFY_GIVE_UP_AFTER * 1000,
+      backoff: { baseMs: v.AUSPEX_NOTIFY_BACKOFF_BASE * 1000, maxMs: Math.max(v.AUSPEX_NOTIFY_BACKOFF_BASE, v.AUSPEX_NOTIFY_BACKOFF_MAX) * 1000 },
+      pollIntervalMs: v.AUSPEX_NOTIFY_POLL_INTERVAL * 1000,
+      smtp:
+        v.AUSPEX_SMTP_HOST === undefined
+          ? undefined
+          : { host: v.AUSPEX_SMTP_HOST, port: v.AUSPEX_SMTP_PORT, security: v.AUSPEX_SMTP_SECURITY, username: v.AUSPEX_SMTP_USER, password: v.AUSPEX_SMTP_PASSWORD, from: v.AUSPEX_SMTP_FROM },
+      from: v.AUSPEX_SMTP_FROM,
+    },
     metricStore:
       v.AUSPEX_PROMETHEUS_URL === undefined
         ? {
@@ -232,6 +301,47 @@ function toConfig(v: ConfigValues): Config {
       bodyLimitBytes: v.AUSPEX_REMOTE_WRITE_BODY_LIMIT_BYTES,
       maxDecompressedBytes: v.AUSPEX_REMOTE_WRITE_MAX_DECOMPRESSED_BYTES,
     },
+  };
+}
+
+const DEFAULT_LLM: Record<LlmProviderConfig["kind"], { baseUrl: string; model: string }> = {
+  openai: { baseUrl: "https://api.openai.com/v1", model: "gpt-4o-mini" },
+  ollama: { baseUrl: "http://127.0.0.1:11434", model: "llama3.1" },
+};
+
+/** Primary, then fallback, then AUSPEX_LLM_PROVIDERS (llm.providers) in order; a slot counts when its URL or key is set. */
+function toLlmConfig(v: ConfigValues): LlmConfig {
+  const providers: LlmProviderConfig[] = [];
+  const slot = (name: string, kind: LlmProviderConfig["kind"], url: string | undefined, model: string | undefined, apiKey: string | undefined): void => {
+    if (url === undefined && apiKey === undefined) return;
+    providers.push({
+      name,
+      kind,
+      baseUrl: (url ?? DEFAULT_LLM[kind].baseUrl).replace(/\/+$/, ""),
+      model: model ?? DEFAULT_LLM[kind].model,
+      ...(apiKey === undefined ? {} : { apiKey }),
+    });
+  };
+  slot("primary", v.AUSPEX_LLM_PRIMARY_KIND, v.AUSPEX_LLM_PRIMARY_URL, v.AUSPEX_LLM_PRIMARY_MODEL, v.AUSPEX_LLM_PRIMARY_API_KEY);
+  slot("fallback", v.AUSPEX_LLM_FALLBACK_KIND, v.AUSPEX_LLM_FALLBACK_URL, v.AUSPEX_LLM_FALLBACK_MODEL, v.AUSPEX_LLM_FALLBACK_API_KEY);
+  const names = new Set(["primary", "fallback"]);
+  for (const entry of v.AUSPEX_LLM_PROVIDERS) {
+    if (names.has(entry.name)) throw new ConfigError([`AUSPEX_LLM_PROVIDERS: provider name '${entry.name}' is used twice (primary and fallback are taken)`]);
+    names.add(entry.name);
+    slot(entry.name, entry.kind, entry.url, entry.model, entry.api_key);
+  }
+  const langfuse =
+    v.LANGFUSE_PUBLIC_KEY !== undefined && v.LANGFUSE_SECRET_KEY !== undefined
+      ? { host: v.LANGFUSE_HOST.replace(/\/+$/, ""), publicKey: v.LANGFUSE_PUBLIC_KEY, secretKey: v.LANGFUSE_SECRET_KEY }
+      : undefined;
+  return {
+    known: [...names],
+    providers,
+    timeoutMs: v.AUSPEX_LLM_TIMEOUT * 1000,
+    maxRetries: v.AUSPEX_LLM_MAX_RETRIES,
+    circuit: { failures: v.AUSPEX_LLM_CIRCUIT_FAILURES, cooldownMs: v.AUSPEX_LLM_CIRCUIT_COOLDOWN * 1000 },
+    dailyTokenBudget: v.AUSPEX_LLM_DAILY_TOKEN_BUDGET,
+    langfuse,
   };
 }
 

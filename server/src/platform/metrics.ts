@@ -41,27 +41,27 @@ export function createMetrics() {
   const ai = {
     calls: new Counter({
       name: "ai_api_calls_total",
-      help: "Calls to LLM providers, by provider, model and outcome",
-      labelNames: ["provider", "model", "status"] as const,
+      help: "Requests to LLM providers, by provider, model, purpose and outcome (success, error, timeout, rate_limited, invalid_output)",
+      labelNames: ["provider", "model", "purpose", "outcome"] as const,
       registers: [registry],
     }),
     duration: new Histogram({
       name: "ai_api_duration_seconds",
-      help: "LLM call duration in seconds, by provider and model",
-      labelNames: ["provider", "model"] as const,
+      help: "LLM request duration in seconds, by provider, model and purpose",
+      labelNames: ["provider", "model", "purpose"] as const,
       buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120],
       registers: [registry],
     }),
     tokens: new Counter({
       name: "ai_tokens_used_total",
-      help: "LLM tokens used, by provider, model and kind (prompt, completion)",
-      labelNames: ["provider", "model", "kind"] as const,
+      help: "LLM tokens used, by kind (prompt, completion), provider, model and purpose",
+      labelNames: ["kind", "provider", "model", "purpose"] as const,
       registers: [registry],
     }),
     errors: new Counter({
       name: "ai_errors_total",
-      help: "LLM call errors, by provider and error type",
-      labelNames: ["provider", "type"] as const,
+      help: "LLM failures, by reason (timeout, rate_limited, server_error, network, circuit_open, invalid_output, budget_exhausted, …) and provider",
+      labelNames: ["reason", "provider"] as const,
       registers: [registry],
     }),
   };
@@ -85,7 +85,24 @@ export function createMetrics() {
     }),
   };
 
-  return { registry, http, auth, ai, detection };
+  // Notification delivery (modules/notifications).
+  const notifications = {
+    total: new Counter({
+      name: "auspex_notifications_total",
+      help: "Notification delivery attempts, by channel type and outcome (success, retry, failed: gave up or refused, dropped: channel gone, disabled or send_resolved off)",
+      labelNames: ["channel", "outcome"] as const,
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: "auspex_notification_send_duration_seconds",
+      help: "Time one notification send took, by channel type",
+      labelNames: ["channel"] as const,
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+  };
+
+  return { registry, http, auth, ai, detection, notifications };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -56,8 +56,10 @@ describe("anomaly routes", () => {
     assert.equal(db?.status, "open");
     assert.equal(db?.ended_at, null);
     assert.ok(web);
+    assert.ok(web.incident_id, "a score of 3 opens an incident at once");
+    assert.equal(db?.incident_id, null, "a weak, young anomaly is not an incident yet");
     assert.deepEqual(
-      { ...web, id: "", created_at: "", updated_at: "" },
+      { ...web, id: "", incident_id: "", created_at: "", updated_at: "" },
       {
         id: "",
         metric: "node_memory_MemAvailable_bytes",
@@ -75,6 +77,7 @@ describe("anomaly routes", () => {
         summary: "observed 500MB, expected 4GB (band 3.5GB–4.5GB)",
         votes: { baseline: 1.4, seasonal: 1.6 },
         contributors: [],
+        incident_id: "",
         feedback: null,
         created_at: "",
         updated_at: "",

@@ -110,13 +110,28 @@ describe("streaming detection", () => {
     }
   });
 
+  it("scores a counter as its per-second rate and records observed against expected in that space", async () => {
+    const rand = seededRandom(11);
+    let total = 0;
+    // About 10 errors/s, then 1,000/s for three scrapes, then back.
+    const rates = [...Array.from({ length: 300 }, () => 10 + rand()), 1000, 1000, 1000, ...Array.from({ length: 20 }, () => 10 + rand())];
+    const values = rates.map((r) => (total += r * (STEP / 1000)));
+    await write({ __name__: "app_errors_total", instance: "counter-1", job: "app" }, T0, values);
+    const [anomaly] = await anomaliesOf("counter-1");
+    assert.ok(anomaly);
+    assert.equal(anomaly.observed, 1000);
+    assert.ok(anomaly.expected > 9 && anomaly.expected < 12, `expected ${anomaly.expected}`);
+    assert.match(anomaly.summary, /^observed 1000\/s, expected 1\d\.?\d*\/s/);
+  });
+
   it("keeps per-user settings: defaults, validation naming the field, and rules that change what alerts", async () => {
     const get = async (as = token) => (await t.auspex.app.inject({ method: "GET", url: "/api/v1/detection/settings", headers: t.bearer(as) })).json<{ sensitivity: unknown; rules: unknown[]; updated_at: string | null }>();
     const put = (payload: unknown, as = token) => t.auspex.app.inject({ method: "PUT", url: "/api/v1/detection/settings", headers: t.bearer(as), payload: payload as Record<string, unknown> });
-    assert.deepEqual(await get(), { sensitivity: "medium", rules: [], updated_at: null });
+    assert.deepEqual(await get(), { mode: "statistical", sensitivity: "medium", rules: [], updated_at: null });
 
     for (const [payload, field] of [
       [{ sensitivity: 50 }, "body.sensitivity"],
+      [{ mode: "psychic" }, "body.mode"],
       [{ rules: [{ metric: "node_(load" }] }, "body.rules.0.metric"],
       [{ rules: [{ metric: "x", direction: "sideways" }] }, "body.rules.0.direction"],
       [{ rules: [{ metric: "x", min_history: 0 }] }, "body.rules.0.min_history"],
@@ -139,6 +154,18 @@ describe("streaming detection", () => {
     assert.deepEqual(await anomaliesOf("rule-up"), [], "an upward spike on a down-only series opens nothing");
     await write({ __name__: "app_drops_only", instance: "rule-down", job: "app" }, T0, episode(rand, 300, -200));
     assert.equal((await anomaliesOf("rule-down")).length, 1, "a dip still does");
+
+    // In llm mode the detectors keep scoring, but anomaly records come from the LLM's batches only.
+    assert.equal((await put({ mode: "llm", sensitivity: "medium", rules: [] })).statusCode, 200);
+    await write({ __name__: "app_queue_depth", instance: "llm-mode", job: "app" }, T0, episode(seededRandom(8), 300, 400));
+    assert.deepEqual(await anomaliesOf("llm-mode"), []);
+    const scores = await t.auspex.app.inject({
+      method: "GET",
+      url: `/prometheus/api/v1/query?query=${encodeURIComponent('max_over_time(auspex_anomaly_score{instance="llm-mode"}[2h])')}&time=${(T0 + 320 * STEP) / 1000}`,
+      headers: t.bearer(token),
+    });
+    assert.ok(Number(scores.json<{ data: { result: Array<{ value: [number, string] }> } }>().data.result[0]?.value[1]) > 1, scores.body);
+    assert.equal((await put({ mode: "statistical", sensitivity: "medium", rules: [] })).statusCode, 200);
   });
 
   it("flags a host whose indicators move together in a way never seen, naming them", async () => {

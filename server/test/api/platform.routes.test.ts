@@ -91,8 +91,8 @@ describe("platform routes", () => {
       }
     });
 
-    it("reports healthy with one provider configured when AUSPEX_OPENAI_API_KEY is set", async () => {
-      const withLlm = await startTestApp({ AUSPEX_OPENAI_API_KEY: "sk-test-not-a-real-key" });
+    it("reports healthy with one provider configured when AUSPEX_LLM_PRIMARY_API_KEY is set", async () => {
+      const withLlm = await startTestApp({ AUSPEX_LLM_PRIMARY_API_KEY: "sk-test-not-a-real-key" });
       try {
         for (const url of ["/health", "/api/health"]) {
           const response = await withLlm.auspex.app.inject({ method: "GET", url });
@@ -100,7 +100,8 @@ describe("platform routes", () => {
           const report = response.json<HealthReport>();
           assert.equal(report.status, "healthy");
           assert.equal(report.services.ai_providers.configured, 1);
-          assert.equal(report.services.ai_providers.status.openai, true);
+          assert.equal(report.services.ai_providers.status.primary, true);
+          assert.deepEqual(report.services.ai_providers.providers, [{ name: "primary", kind: "openai", model: "gpt-4o-mini", circuit: "closed" }]);
           assert.ok(!response.body.includes("sk-test-not-a-real-key"), "the key is never shown");
         }
       } finally {

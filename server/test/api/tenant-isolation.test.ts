@@ -281,19 +281,24 @@ async function login(call: Call, username: string): Promise<TokenResponse> {
 }
 
 /** Registers A (with extra sessions) and B, then walks every id path of the document. */
-/** Objects only Auspex itself creates (no POST route), seeded through the service the engine uses. */
+/**
+ * Objects only Auspex itself creates (no POST route), seeded through the service the engine uses:
+ * an anomaly strong enough to open an incident on its own.
+ */
 async function seedEngineObjects(t: TestApp, userId: string): Promise<void> {
   await t.auspex.anomalies.observeAnomaly(userId, {
     labels: { __name__: "node_load1", instance: "h:9100", job: "node" },
     t: Date.parse("2026-01-01T00:00:00Z"),
-    score: 2.5,
+    score: 3.5,
     value: 9,
     expected: 1,
     lower: 0,
     upper: 2,
     direction: "up",
-    votes: { baseline: 2.5 },
+    votes: { baseline: 3.5 },
   });
+  await t.auspex.incidents.idle();
+  await t.auspex.alerting.receiveExternalAlerts({ kind: "session", userId, sessionId: "seed" }, [{ labels: { alertname: "Seeded", instance: "h:9100" } }]);
 }
 
 async function walkEveryIdRoute(t: TestApp, call: Call, context: TestContext, prefix: string): Promise<Probe[]> {

@@ -38,6 +38,7 @@ export function describeAnomaliesRepositoryContract(dialect: string, open: () =>
       summary: "observed 9.5, expected 1.25 (band -0.5–3)",
       votes: JSON.stringify({ baseline: 2 }),
       contributors: "[]",
+      incident_id: null,
       feedback_verdict: null,
       feedback_note: null,
       feedback_at: null,
@@ -81,6 +82,25 @@ export function describeAnomaliesRepositoryContract(dialect: string, open: () =>
       assert.deepEqual(await starts({ limit: 10, from: Date.parse(at(20)) }), [at(60)]);
       assert.deepEqual(await starts({ limit: 10, to: Date.parse(at(30)) }), [at(0)]);
       assert.deepEqual(await starts({ limit: 1 }), [at(60)]);
+    });
+
+    it("groups into incidents, lists the ungrouped open ones and counts, per user", async () => {
+      const repo = createAnomaliesRepository(database.db);
+      const [alice, bob] = users as [string, string];
+      const before = await repo.count(alice);
+      const a = row(alice, { series_key: "g1", started_at: at(100) });
+      const b = row(alice, { series_key: "g2", started_at: at(101) });
+      const c = row(alice, { series_key: "g3", started_at: at(102), status: "closed", ended_at: at(103) });
+      for (const r of [a, b, c]) await repo.insert(r);
+      const ungrouped = async (userId: string) => (await repo.listUngroupedOpen(userId)).map((r) => r.series_key).filter((k) => k.startsWith("g"));
+      assert.deepEqual(await ungrouped(alice), ["g1", "g2"]);
+      await repo.assignIncident(bob, [a.id], "incident-x");
+      assert.deepEqual(await repo.listByIncident(bob, "incident-x"), [], "another user's anomalies are not assigned");
+      await repo.assignIncident(alice, [a.id, c.id], "incident-1");
+      await repo.assignIncident(alice, [], "incident-1");
+      assert.deepEqual((await repo.listByIncident(alice, "incident-1")).map((r) => r.id), [a.id, c.id]);
+      assert.deepEqual(await ungrouped(alice), ["g2"]);
+      assert.deepEqual(await repo.count(alice), { total: before.total + 3, open: before.open + 2 });
     });
   });
 }

@@ -27,6 +27,7 @@ export const Anomaly = z
     summary: z.string().describe('For people, e.g. "observed 800MB, expected 4GB"'),
     votes: z.record(z.string(), z.number()).describe("Each detector's score at the peak"),
     contributors: z.array(z.object({ indicator: z.string(), weight: z.number() })).describe("Indicators that drove a multivariate detection"),
+    incident_id: z.string().nullable().describe("The incident it was grouped into, if any"),
     feedback: z
       .object({ verdict: FeedbackVerdict, note: z.string().nullable(), at: Timestamp })
       .nullable(),

@@ -32,8 +32,15 @@ export const DetectionRule = z.strictObject({
 });
 export type DetectionRule = z.infer<typeof DetectionRule>;
 
+/** Seed 000's detection modes: who finds anomalies, and who writes the RCA's prose. */
+export const DetectionMode = z.enum(["statistical", "llm", "hybrid"]);
+export type DetectionMode = z.infer<typeof DetectionMode>;
+
 export const DetectionSettings = z
   .strictObject({
+    mode: DetectionMode.default("statistical").describe(
+      "statistical: the streaming detectors find anomalies and the RCA is deterministic; hybrid: the same detection, the RCA's prose and fix plan written by the LLM from the evidence; llm: every batch interval the LLM reads a summary of recent metrics and reports the anomalies (seed 000), RCA as hybrid",
+    ),
     sensitivity: Sensitivity.default("medium").describe("For every series no rule matches"),
     rules: z.array(DetectionRule).max(100, "must have at most 100 rules").default([]).describe("The first matching rule applies to a series"),
   })

@@ -21,7 +21,17 @@ export const HealthReport = z
       ai_providers: z.object({
         configured: z.number().int(),
         total: z.number().int(),
-        status: z.record(z.string(), z.boolean()),
+        status: z.record(z.string(), z.boolean()).describe("Provider slot (primary, fallback, named) → configured"),
+        providers: z
+          .array(
+            z.object({
+              name: z.string(),
+              kind: z.enum(["openai", "ollama"]),
+              model: z.string(),
+              circuit: z.enum(["closed", "open", "half_open"]).describe("open: skipped after repeated failures; half_open: the next request probes it"),
+            }),
+          )
+          .describe("Configured LLM providers in the order they are tried"),
       }),
     }),
     system: z.object({

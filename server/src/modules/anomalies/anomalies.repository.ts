@@ -50,6 +50,31 @@ export function createAnomaliesRepository(db: Db) {
       if (q.status !== undefined) query = query.where("status", "=", q.status);
       return query.orderBy("started_at", "desc").orderBy("id", "desc").limit(q.limit).execute();
     },
+    async assignIncident(userId: string, anomalyIds: readonly string[], incidentId: string): Promise<void> {
+      if (anomalyIds.length === 0) return;
+      await db.updateTable("anomalies").set({ incident_id: incidentId }).where("user_id", "=", userId).where("id", "in", anomalyIds).execute();
+    },
+    listByIncident(userId: string, incidentId: string): Promise<AnomalyRow[]> {
+      return db.selectFrom("anomalies").selectAll().where("user_id", "=", userId).where("incident_id", "=", incidentId).orderBy("started_at").orderBy("id").execute();
+    },
+    listUngroupedOpen(userId: string): Promise<AnomalyRow[]> {
+      return db
+        .selectFrom("anomalies")
+        .selectAll()
+        .where("user_id", "=", userId)
+        .where("status", "=", "open")
+        .where("incident_id", "is", null)
+        .orderBy("started_at")
+        .execute();
+    },
+    async count(userId: string): Promise<{ total: number; open: number }> {
+      const row = await db
+        .selectFrom("anomalies")
+        .select((eb) => [eb.fn.countAll<string | number>().as("total"), eb.fn.count<string | number>(eb.case().when("status", "=", "open").then(1).end()).as("open")])
+        .where("user_id", "=", userId)
+        .executeTakeFirstOrThrow();
+      return { total: Number(row.total), open: Number(row.open) };
+    },
     async update(userId: string, anomalyId: string, changes: AnomalyChanges): Promise<boolean> {
       const result = await db.updateTable("anomalies").set(changes).where("id", "=", anomalyId).where("user_id", "=", userId).executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;

@@ -12,7 +12,9 @@ export interface AnomalyObservation {
   /** ms */
   readonly t: number;
   readonly score: number;
+  /** In the space of expected and the band (a counter's per-second rate, with `rate`). */
   readonly value: number;
+  readonly rate?: boolean;
   readonly expected: number;
   readonly lower: number;
   readonly upper: number;
@@ -23,6 +25,16 @@ export interface AnomalyObservation {
   readonly summary?: string;
 }
 
+/** What happened to an anomaly at sample time `t` (ms); incidents group anomalies from these. */
+export interface AnomalyEvent {
+  readonly kind: "opened" | "observed" | "closed";
+  readonly userId: string;
+  readonly anomaly: Anomaly;
+  readonly t: number;
+}
+
+export type AnomalyListener = (event: AnomalyEvent) => Promise<void>;
+
 /** Told when a user judges an anomaly, so detection can adapt that series. */
 export type FeedbackListener = (event: { userId: string; labels: Record<string, string>; verdict: FeedbackVerdict; anomalyId: string; peakScore: number }) => void;
 
@@ -30,6 +42,8 @@ interface Deps {
   anomalies: AnomaliesRepository;
   clock: Clock;
   onFeedback?: FeedbackListener;
+  /** Awaited, so whoever waits for detection also waits for what the anomaly caused. */
+  onEvent?: AnomalyListener;
 }
 
 const DEFAULT_LIMIT = 100;
@@ -43,7 +57,7 @@ export function anomalySeriesKey(labels: Readonly<Record<string, string>>): stri
  * Anomaly records: the detection engine opens, extends and closes them; people list, read and
  * judge them. Every verb is scoped to one user.
  */
-export function createAnomaliesService({ anomalies, clock, onFeedback }: Deps) {
+export function createAnomaliesService({ anomalies, clock, onFeedback, onEvent }: Deps) {
   const nowIso = () => clock.now().toISOString();
 
   return {
@@ -88,12 +102,17 @@ export function createAnomaliesService({ anomalies, clock, onFeedback }: Deps) {
         lower: o.lower,
         upper: o.upper,
         direction: o.direction,
-        summary: o.summary ?? summarizeAnomaly(metric, o.value, o.expected, o.lower, o.upper),
+        summary: o.summary ?? summarizeAnomaly(metric, o.value, o.expected, o.lower, o.upper, o.rate ?? false),
         votes: JSON.stringify(o.votes),
         contributors: JSON.stringify(o.contributors ?? []),
       };
       if (open) {
-        if (o.score > open.peak_score) await anomalies.update(userId, open.id, { ...peak, updated_at: nowIso() });
+        let row = open;
+        if (o.score > open.peak_score) {
+          row = { ...open, ...peak, updated_at: nowIso() };
+          await anomalies.update(userId, open.id, { ...peak, updated_at: row.updated_at });
+        }
+        await onEvent?.({ kind: "observed", userId, anomaly: presentAnomaly(row), t: o.t });
         return open.id;
       }
       const now = nowIso();
@@ -109,6 +128,7 @@ export function createAnomaliesService({ anomalies, clock, onFeedback }: Deps) {
         started_at: new Date(o.t).toISOString(),
         ended_at: null,
         ...peak,
+        incident_id: null,
         feedback_verdict: null,
         feedback_note: null,
         feedback_at: null,
@@ -116,13 +136,36 @@ export function createAnomaliesService({ anomalies, clock, onFeedback }: Deps) {
         updated_at: now,
       };
       await anomalies.insert(row);
+      await onEvent?.({ kind: "opened", userId, anomaly: presentAnomaly(row), t: o.t });
       return row.id;
     },
 
     /** Closes the series' open anomaly at `t` (ms), if there is one. */
     async closeAnomaly(userId: string, labels: Readonly<Record<string, string>>, t: number): Promise<void> {
       const open = await anomalies.findOpen(userId, anomalySeriesKey(labels));
-      if (open) await anomalies.update(userId, open.id, { status: "closed", ended_at: new Date(t).toISOString(), updated_at: nowIso() });
+      if (!open) return;
+      const closed = { status: "closed", ended_at: new Date(t).toISOString(), updated_at: nowIso() };
+      await anomalies.update(userId, open.id, closed);
+      await onEvent?.({ kind: "closed", userId, anomaly: presentAnomaly({ ...open, ...closed }), t });
+    },
+
+    /** Puts anomalies into an incident. */
+    async assignAnomaliesToIncident(userId: string, anomalyIds: readonly string[], incidentId: string): Promise<void> {
+      await anomalies.assignIncident(userId, anomalyIds, incidentId);
+    },
+
+    /** The anomalies grouped into one incident, oldest first. */
+    async listIncidentAnomalies(userId: string, incidentId: string): Promise<Anomaly[]> {
+      return (await anomalies.listByIncident(userId, incidentId)).map(presentAnomaly);
+    },
+
+    /** Open anomalies not (yet) in any incident. */
+    async listUngroupedOpenAnomalies(userId: string): Promise<Anomaly[]> {
+      return (await anomalies.listUngroupedOpen(userId)).map(presentAnomaly);
+    },
+
+    async countAnomalies(userId: string): Promise<{ total: number; open: number }> {
+      return anomalies.count(userId);
     },
   };
 }
@@ -147,6 +190,7 @@ function presentAnomaly(row: AnomalyRow): Anomaly {
     summary: row.summary,
     votes: JSON.parse(row.votes) as Record<string, number>,
     contributors: JSON.parse(row.contributors) as Array<{ indicator: string; weight: number }>,
+    incident_id: row.incident_id,
     feedback:
       row.feedback_verdict === null || row.feedback_at === null
         ? null

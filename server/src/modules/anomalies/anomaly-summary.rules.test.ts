@@ -19,5 +19,10 @@ describe("anomaly summaries", () => {
       summarizeAnomaly("node_memory_MemAvailable_bytes", 800e6, 4e9, 3.5e9, 4.5e9),
       "observed 800MB, expected 4GB (band 3.5GB–4.5GB)",
     );
+    assert.equal(
+      summarizeAnomaly("node_network_receive_errs_total", 3.2, 0.01, 0, 0.05, true),
+      "observed 3.2/s, expected 0.01/s (band 0/s–0.05/s)",
+      "a counter is scored and described as its per-second rate",
+    );
   });
 });

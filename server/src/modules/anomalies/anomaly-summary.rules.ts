@@ -33,8 +33,8 @@ export function formatMetricValue(metric: string, value: number): string {
   return Math.abs(value) >= 10_000 ? scaled(value, "") : trim(value);
 }
 
-/** "observed 800MB, expected 4GB (band 3.5GB–4.5GB)". */
-export function summarizeAnomaly(metric: string, observed: number, expected: number, lower: number, upper: number): string {
-  const f = (v: number): string => formatMetricValue(metric, v);
+/** "observed 800MB, expected 4GB (band 3.5GB–4.5GB)"; a counter's rates read "observed 3.2/s, expected 0.01/s …". */
+export function summarizeAnomaly(metric: string, observed: number, expected: number, lower: number, upper: number, rate = false): string {
+  const f = (v: number): string => `${formatMetricValue(metric, v)}${rate ? "/s" : ""}`;
   return `observed ${f(observed)}, expected ${f(expected)} (band ${f(lower)}–${f(upper)})`;
 }

@@ -15,7 +15,15 @@ interface Deps {
   database: { engine: string; ping(): Promise<void> };
   /** Absent until a metric store is wired in; reported as not_configured. */
   metricStore?: () => Promise<ComponentStatus>;
-  llm: { known: readonly string[]; configured: readonly string[] };
+  /** Provider slots (primary, fallback, named ones) and the configured providers with their circuit state. */
+  llm: { known: readonly string[]; providers: () => readonly ProviderStatus[] };
+}
+
+export interface ProviderStatus {
+  name: string;
+  kind: "openai" | "ollama";
+  model: string;
+  circuit: "closed" | "open" | "half_open";
 }
 
 const PING_TIMEOUT_MS = 2000;
@@ -26,8 +34,9 @@ export function createHealthService(deps: Deps) {
     async checkHealth(): Promise<HealthReport> {
       const database = await probeDatabase(deps.database);
       const metricStore = deps.metricStore ? await deps.metricStore() : { status: "not_configured", type: null, error: null };
-      const providerStatus = Object.fromEntries(deps.llm.known.map((name) => [name, deps.llm.configured.includes(name)]));
-      const configuredProviders = deps.llm.configured.length;
+      const providers = deps.llm.providers().map((p) => ({ name: p.name, kind: p.kind, model: p.model, circuit: p.circuit }));
+      const providerStatus = Object.fromEntries(deps.llm.known.map((name) => [name, providers.some((p) => p.name === name)]));
+      const configuredProviders = providers.length;
       const now = deps.clock.now();
       const total = os.totalmem();
       const available = os.freemem();
@@ -42,7 +51,7 @@ export function createHealthService(deps: Deps) {
         services: {
           database,
           metric_store: metricStore,
-          ai_providers: { configured: configuredProviders, total: deps.llm.known.length, status: providerStatus },
+          ai_providers: { configured: configuredProviders, total: deps.llm.known.length, status: providerStatus, providers },
         },
         system: {
           memory_used_percent: round(((total - available) / total) * 100, 1),

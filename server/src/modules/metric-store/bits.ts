@@ -28,21 +28,30 @@ export class BitWriter {
 
   /** Writes the low `n` bits (0 <= n <= 32) of `value`. */
   writeBits(value: number, n: number): void {
-    if (n === 0) return;
-    if (((this.bitLen + n + 7) >>> 3) > this.buf.length) this.grow(n);
-    const buf = this.buf;
-    let pos = this.bitLen;
-    let left = n;
-    while (left > 0) {
-      const free = 8 - (pos & 7);
-      const take = free < left ? free : left;
-      const shift = left - take;
-      const bits = (shift >= 32 ? 0 : value >>> shift) & ((1 << take) - 1);
-      buf[pos >>> 3]! |= bits << (free - take);
-      pos += take;
-      left -= take;
+    if (n > 25) {
+      this.writeBits(value >>> 16, n - 16);
+      this.writeBits(value & 0xffff, 16);
+      return;
     }
-    this.bitLen = pos;
+    if (n === 0) return;
+    const pos = this.bitLen;
+    if (((pos + n + 7) >>> 3) > this.buf.length) this.grow(n);
+    const buf = this.buf;
+    // The n bits at the top of a 32-bit word, moved right to the bit offset in the first byte:
+    // offset + n <= 32, so they span at most four bytes, written whole (unwritten bits are 0).
+    const offset = pos & 7;
+    const word = (value << (32 - n)) >>> offset;
+    const i = pos >>> 3;
+    const used = offset + n;
+    buf[i]! |= word >>> 24;
+    if (used > 8) {
+      buf[i + 1]! |= (word >>> 16) & 0xff;
+      if (used > 16) {
+        buf[i + 2]! |= (word >>> 8) & 0xff;
+        if (used > 24) buf[i + 3]! |= word & 0xff;
+      }
+    }
+    this.bitLen = pos + n;
   }
 
   /** Bytes written so far (a copy, trimmed). */

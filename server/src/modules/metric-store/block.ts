@@ -15,7 +15,7 @@ import { crc32 } from "node:zlib";
 import type { Labels } from "#server/modules/metric-store/metric-store.port.ts";
 import { LabelIndex, labelsKey } from "#server/modules/metric-store/labels.ts";
 import type { StoredChunk } from "#server/modules/metric-store/head.ts";
-import type { DecodedChunkCache } from "#server/modules/metric-store/decoded-chunk-cache.ts";
+import { type ChunkKey, type DecodedChunkCache, reserveChunkKeys } from "#server/modules/metric-store/decoded-chunk-cache.ts";
 
 /** A chunk read from a block, with its index in the block's chunk table. */
 export type BlockChunk = StoredChunk & { readonly index: number };
@@ -185,13 +185,11 @@ export class BlockUser {
   readonly index = new LabelIndex();
 }
 
-/** Numbers each opened Block, so cache keys of a reopened or replaced block never collide. */
-let openedBlocks = 0;
-
 /** An opened block: index in memory, chunks read on demand. */
 export class Block {
   readonly dir: string;
-  private readonly instance = ++openedBlocks;
+  /** Cache key of chunk 0; each opened Block takes its own run, so a reopened or replaced block never collides. */
+  private readonly firstChunkKey: ChunkKey;
   readonly meta: BlockMeta;
   readonly sizeBytes: number;
   readonly users = new Map<string, BlockUser>();
@@ -219,6 +217,7 @@ export class Block {
     };
     const numSeries = r.uvarint();
     const n = this.meta.stats.numChunks;
+    this.firstChunkKey = reserveChunkKeys(n);
     this.cMint = new Float64Array(n);
     this.cMaxt = new Float64Array(n);
     this.cOffset = new Float64Array(n);
@@ -350,8 +349,8 @@ export class Block {
   }
 
   /** Names chunk `i` of this block instance for the decoded-chunk cache. */
-  private chunkKey(i: number): string {
-    return `${this.instance}:${i}`;
+  private chunkKey(i: number): ChunkKey {
+    return this.firstChunkKey + i;
   }
 
   seriesKey(s: BlockSeries): string {

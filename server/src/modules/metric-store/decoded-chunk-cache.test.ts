@@ -11,7 +11,7 @@ function chunk(from: number, n: number, value = (i: number): number => i * 1.5):
   return enc.bytes();
 }
 
-function decoded(cache: DecodedChunkCache, key: string, bytes: Uint8Array | undefined, mint = -Infinity, maxt = Infinity): SampleBuffer {
+function decoded(cache: DecodedChunkCache, key: number, bytes: Uint8Array | undefined, mint = -Infinity, maxt = Infinity): SampleBuffer {
   const out = new SampleBuffer(4);
   cache.decode(key, bytes, out, mint, maxt);
   return out;
@@ -20,7 +20,7 @@ function decoded(cache: DecodedChunkCache, key: string, bytes: Uint8Array | unde
 describe("decoded chunk cache", () => {
   it("caches a chunk on its second read, then serves it without its bytes, cut to the requested range", () => {
     const cache = new DecodedChunkCache(1 << 20);
-    const key = "h1:0";
+    const key = 1;
     const bytes = chunk(0, 10);
     assert.deepEqual(Array.from(decoded(cache, key, bytes, 15, 35).columns().timestamps), [20, 30]);
     assert.equal(cache.has(key), false);
@@ -36,16 +36,16 @@ describe("decoded chunk cache", () => {
   it("keeps values bit-exact, staleness markers included", () => {
     const cache = new DecodedChunkCache(1 << 20);
     const bytes = chunk(0, 3, (i) => (i === 1 ? STALE_NAN : i));
-    decoded(cache, "b:1", bytes);
-    decoded(cache, "b:1", bytes);
-    const { values } = decoded(cache, "b:1", undefined).columns();
+    decoded(cache, 2, bytes);
+    decoded(cache, 2, bytes);
+    const { values } = decoded(cache, 2, undefined).columns();
     assert.deepEqual(Array.from(new Uint32Array(values.buffer, values.byteOffset, 6)), [0, 0, 2, 0x7ff00000, 0, 0x40000000]);
   });
 
   it("evicts the least recently used chunks past its budget", () => {
     const cache = new DecodedChunkCache(25 * 16);
-    const [a, b, c] = ["a", "b", "c"];
-    const twice = (key: string, bytes: Uint8Array): void => {
+    const [a, b, c] = [10, 11, 12];
+    const twice = (key: number, bytes: Uint8Array): void => {
       decoded(cache, key, bytes);
       decoded(cache, key, bytes);
     };
@@ -62,7 +62,7 @@ describe("decoded chunk cache", () => {
 
   it("decodes straight through with a zero budget", () => {
     const cache = new DecodedChunkCache(0);
-    const key = "b1:0";
+    const key = 3;
     assert.equal(decoded(cache, key, chunk(0, 5)).length, 5);
     assert.equal(decoded(cache, key, chunk(0, 5)).length, 5);
     assert.equal(cache.has(key), false);

@@ -2,9 +2,13 @@
  * Decoded samples of immutable chunks (closed head chunks and block chunks), the least recently
  * used evicted past a byte budget. Dashboards repeat the same range queries at every refresh, and
  * decoding is most of a query's storage time; copying decoded samples costs a fraction of it.
- * Chunks are named by strings (head series ref and chunk start; block instance and chunk index):
- * entries of chunks the head dropped or of closed blocks can no longer be hit and age out.
- * (Keying by the chunk objects through a WeakMap made a first, uncached read 40% slower.)
+ * Chunks are named by numbers handed out once per chunk (`reserveChunkKeys`: a head chunk takes one
+ * when it is closed, an opened block a run of one per chunk): entries of chunks the head dropped or
+ * of closed blocks can no longer be hit and age out. (Keying by the chunk objects through a WeakMap
+ * made a first, uncached read 40% slower; string keys built per read cost more than the copy.)
+ * Recency is kept CLOCK-style (second chance): a hit only marks its entry, and eviction walks the
+ * entries in admission order, giving a marked one another round at the back. A hit costs no
+ * reordering of a large hash table, and eviction still drops what went unread longest first.
  * A chunk is admitted on its second read: a one-off query decodes straight into its result, as
  * without a cache, and only what is read again (a dashboard refreshing) pays for caching.
  */
@@ -27,22 +31,35 @@ interface Slab {
 }
 
 interface Entry {
-  readonly key: string;
+  readonly key: ChunkKey;
   readonly slab: Slab;
   readonly offset: number;
   readonly length: number;
+  /** Read since it was admitted or last given a second chance. */
+  used: boolean;
+}
+
+/** Names one immutable chunk for the cache; unique for the life of the process. */
+export type ChunkKey = number;
+
+let nextChunkKey = 1;
+
+/** Reserves `count` consecutive chunk keys and returns the first. */
+export function reserveChunkKeys(count: number): ChunkKey {
+  const first = nextChunkKey;
+  nextChunkKey += count;
+  return first;
 }
 
 export class DecodedChunkCache {
-  private readonly entries = new Map<string, Entry>();
-  /** Entries from least to most recently used (a Set keeps insertion order). */
-  private readonly recency = new Set<Entry>();
+  /** Entries in admission order (a Map keeps insertion order); the eviction walk starts at the front. */
+  private readonly entries = new Map<ChunkKey, Entry>();
   private bytes = 0;
   private readonly budgetBytes: number;
   private slab: Slab = { times: new Float64Array(0), bits: new Uint32Array(0) };
   private slabUsed = 0;
   /** Keys read once and not cached yet; forgotten wholesale when it outgrows a few budgets' worth. */
-  private readonly seenOnce = new Set<string>();
+  private readonly seenOnce = new Set<ChunkKey>();
   private readonly maxSeenOnce: number;
 
   constructor(budgetBytes: number) {
@@ -51,7 +68,7 @@ export class DecodedChunkCache {
   }
 
   /** Whether the chunk standing behind `key` is decoded in the cache. */
-  has(key: string): boolean {
+  has(key: ChunkKey): boolean {
     return this.entries.has(key);
   }
 
@@ -64,11 +81,10 @@ export class DecodedChunkCache {
    * Appends the samples of `chunk` with mint <= t <= maxt to `out`. `chunk` may be omitted when
    * `has(key)` said the chunk is cached.
    */
-  decode(key: string, chunk: Uint8Array | undefined, out: SampleBuffer, mint: number, maxt: number): void {
+  decode(key: ChunkKey, chunk: Uint8Array | undefined, out: SampleBuffer, mint: number, maxt: number): void {
     let entry = this.entries.get(key);
     if (entry) {
-      this.recency.delete(entry);
-      this.recency.add(entry);
+      entry.used = true;
     } else {
       if (chunk === undefined) throw new Error("decoded chunk cache: chunk bytes needed for a chunk not cached");
       if (this.budgetBytes <= 0 || !this.seenOnce.delete(key)) {
@@ -82,13 +98,13 @@ export class DecodedChunkCache {
     copyRange(entry, out, mint, maxt);
   }
 
-  private rememberRead(key: string): void {
+  private rememberRead(key: ChunkKey): void {
     if (this.budgetBytes <= 0) return;
     if (this.seenOnce.size >= this.maxSeenOnce) this.seenOnce.clear();
     this.seenOnce.add(key);
   }
 
-  private add(key: string, chunk: Uint8Array): Entry {
+  private add(key: ChunkKey, chunk: Uint8Array): Entry {
     const count = chunkSampleCount(chunk);
     if (this.slabUsed + count > this.slab.times.length) {
       const size = Math.max(count, SLAB_SAMPLES);
@@ -98,25 +114,30 @@ export class DecodedChunkCache {
     const offset = this.slabUsed;
     const length = decodeChunkInto(chunk, this.slab.times, this.slab.bits, offset) - offset;
     this.slabUsed += length;
-    const entry: Entry = { key, slab: this.slab, offset, length };
+    const entry: Entry = { key, slab: this.slab, offset, length, used: false };
     this.entries.set(key, entry);
-    this.recency.add(entry);
     this.bytes += length * SAMPLE_BYTES;
     this.evict();
     return entry;
   }
 
   private evict(): void {
-    for (const entry of this.recency) {
+    if (this.bytes <= this.budgetBytes) return;
+    // Entries moved to the back come round again with their mark cleared, so this ends.
+    for (const entry of this.entries.values()) {
       if (this.bytes <= this.budgetBytes) return;
-      this.recency.delete(entry);
-      this.bytes -= entry.length * SAMPLE_BYTES;
       this.entries.delete(entry.key);
+      if (entry.used) {
+        entry.used = false;
+        this.entries.set(entry.key, entry);
+        continue;
+      }
+      this.bytes -= entry.length * SAMPLE_BYTES;
     }
   }
 }
 
-/** Appends the entry's samples with mint <= t <= maxt to `out`, bit-exactly (at most one chunk: a plain loop). */
+/** Appends the entry's samples with mint <= t <= maxt to `out`, bit-exactly. */
 function copyRange(entry: Entry, out: SampleBuffer, mint: number, maxt: number): void {
   const { times, bits } = entry.slab;
   let from = entry.offset;
@@ -125,13 +146,9 @@ function copyRange(entry: Entry, out: SampleBuffer, mint: number, maxt: number):
   while (to > from && times[to - 1]! > maxt) to--;
   if (to <= from) return;
   out.reserve(to - from);
-  const t = out.t;
-  const v = out.vBits;
-  let j = out.length;
-  for (let i = from; i < to; i++, j++) {
-    t[j] = times[i]!;
-    v[2 * j] = bits[2 * i]!;
-    v[2 * j + 1] = bits[2 * i + 1]!;
-  }
-  out.length = j;
+  const j = out.length;
+  // Block copies (memmove); the value bits travel as 32-bit words, so NaN payloads are kept.
+  out.t.set(times.subarray(from, to), j);
+  out.vBits.set(bits.subarray(2 * from, 2 * to), 2 * j);
+  out.length = j + (to - from);
 }

@@ -115,6 +115,28 @@ describe("embedded metric store", () => {
     ].sort());
   });
 
+  it("finds the right series whatever the batch order, and for frozen label objects reused across users and deletions", async () => {
+    const store = openStore({ dir: freshDir() });
+    const a = { __name__: "m", id: "a" };
+    const b = { __name__: "m", id: "b" };
+    const c = { __name__: "m", id: "c" };
+    const frozen = Object.freeze({ __name__: "m", id: "f" });
+    const orders = [[a, b, c, frozen], [a, b, c, frozen], [a, c, b, frozen], [frozen, { ...b, extra: "" }, a], [a, { ...b, id: "b2" }, c]];
+    for (const [round, order] of orders.entries()) {
+      await store.append("u1", order.map((labels) => ({ labels, samples: [{ t: T0 + round * 1000, v: round }] })));
+    }
+    // The same frozen object for another user names that user's own series.
+    await store.append("u2", [{ labels: frozen, samples: [{ t: T0, v: 42 }] }]);
+    const byId = async (user: string) => Object.fromEntries((await store.select(user, [], -Infinity, Infinity)).map((s) => [s.labels.id, Array.from(s.values)]));
+    assert.deepEqual(await byId("u1"), { a: [0, 1, 2, 3, 4], b: [0, 1, 2, 3], b2: [4], c: [0, 1, 2, 4], f: [0, 1, 2, 3] });
+    assert.deepEqual(await byId("u2"), { f: [42] });
+    // After the user is deleted, the frozen object creates a new series.
+    await store.deleteUser("u2");
+    await store.append("u2", [{ labels: frozen, samples: [{ t: T0 + 5000, v: 7 }] }]);
+    assert.deepEqual(await byId("u2"), { f: [7] });
+    assert.deepEqual((await byId("u1")).f, [0, 1, 2, 3]);
+  });
+
   it("isolates users: no query reaches another user's series", async () => {
     const store = openStore({ dir: freshDir() });
     await fill(store, "alice", up("a"), T0, 5);

@@ -17,9 +17,10 @@ import type {
 } from "#server/modules/metric-store/metric-store.port.ts";
 import { Block, BlockWriter, newBlockId } from "#server/modules/metric-store/block.ts";
 import { Head, type HeadSeries, type StoredChunk } from "#server/modules/metric-store/head.ts";
-import { type CompiledMatcher, compileMatcher, hashLabels, labelsKey, normalizeLabels, seriesKey } from "#server/modules/metric-store/labels.ts";
+import { type CompiledMatcher, compileMatcher, hashLabels, labelsEqual, labelsKey, normalizeLabels, seriesKey } from "#server/modules/metric-store/labels.ts";
 import { Wal, type WalReplayReport } from "#server/modules/metric-store/wal.ts";
 import { DecodedChunkCache } from "#server/modules/metric-store/decoded-chunk-cache.ts";
+import { DecodedSeriesCache } from "#server/modules/metric-store/decoded-series-cache.ts";
 import {
   HI,
   LO,
@@ -50,7 +51,10 @@ export type EmbeddedMetricStoreOptions = {
   maintenanceIntervalMs?: number;
   /** Called with errors of background maintenance (which is retried on the next tick). */
   onMaintenanceError?: (error: unknown) => void;
-  /** Budget in bytes of decoded chunks kept for repeated queries (default 64 MiB; 0 disables). */
+  /**
+   * Budget in bytes of decoded chunks kept for repeated queries (default 64 MiB; 0 disables), and
+   * the same again for head series kept decoded whole (decoded-series-cache.ts).
+   */
   decodedChunkCacheBytes?: number;
   /** WAL segment size before rotation (default 128 MiB). */
   walSegmentBytes?: number;
@@ -105,6 +109,7 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
   // ---- head + WAL replay ----------------------------------------------------------------------
   const head = new Head(blockRange);
   const decodedChunks = new DecodedChunkCache(options.decodedChunkCacheBytes ?? 64 * 1024 * 1024);
+  const decodedSeries = new DecodedSeriesCache(options.decodedChunkCacheBytes ?? 64 * 1024 * 1024);
   const aliases = new Map<number, HeadSeries>();
   const replayDeletions = new Set<string>();
   /** Users whose deletion is logged but not yet applied to blocks (kept in checkpoints). */
@@ -162,6 +167,12 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
   if (replayDeletions.size > 0) removeUsersFromBlocks([...replayDeletions]);
 
   let columns: Columns = allocColumns(4096);
+  /**
+   * The series a frozen label object named when it was last appended (remote_write hands out one
+   * frozen object per distinct label set, request after request): skips hashing and comparing its
+   * labels. Checked against the series' user and whether the head still has it.
+   */
+  const seriesOfFrozenLabels = new WeakMap<Labels, HeadSeries>();
   const TOO_OLD_FOR_WINDOW = `sample too old: out of order window is ${formatDuration(oooWindow)}`;
   const TOO_NEW = `sample too far in the future: more than ${formatDuration(futureTolerance)} ahead of the server clock`;
   const TOO_OLD_FOR_RETENTION = `sample too old: older than the retention period of ${formatDuration(retentionMs)}`;
@@ -189,19 +200,31 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
     if (columns.refs.length < total) columns = allocColumns(Math.max(total, columns.refs.length * 2));
     const { refs, ts, los, his } = columns;
     let n = 0;
+    let previous: HeadSeries | undefined;
     for (const item of batch) {
-      const hash = hashLabels(item.labels);
-      let s = hash >= 0 ? head.lookupHash(userId, hash, item.labels) : undefined;
-      let key = s?.key;
+      // A frozen label set cannot change, so the series it named last time is the one it names now
+      // (only frozen objects are ever remembered).
+      let s: HeadSeries | undefined = seriesOfFrozenLabels.get(item.labels);
+      if (s !== undefined && (s.removed || s.userId !== userId)) s = undefined;
+      if (!s && previous !== undefined) {
+        // Scrapes list their series in the same order every time: try the series that followed
+        // the previous one last time, with the same exact comparison a hash hit gets.
+        const guess = previous.next;
+        if (guess !== null && !guess.removed && guess.userId === userId && labelsEqual(guess.labels, guess.labelCount, item.labels)) s = guess;
+      }
       if (!s) {
-        const k = seriesKey(item.labels);
-        if (typeof k !== "string") {
-          if (item.samples.length > 0) rejections.push({ labels: item.labels, rejected: item.samples.length, reason: k.error });
-          rejected += item.samples.length;
-          continue;
+        const hash = hashLabels(item.labels);
+        s = hash >= 0 ? head.lookupHash(userId, hash, item.labels) : undefined;
+        if (!s) {
+          const k = seriesKey(item.labels);
+          if (typeof k !== "string") {
+            if (item.samples.length > 0) rejections.push({ labels: item.labels, rejected: item.samples.length, reason: k.error });
+            rejected += item.samples.length;
+            continue;
+          }
+          s = head.lookup(userId, k);
         }
-        key = k;
-        s = head.lookup(userId, key);
+        if (s && Object.isFrozen(item.labels)) seriesOfFrozenLabels.set(item.labels, s);
       }
       if (!s && options.maxActiveSeries !== undefined && (head.user(userId)?.series.size ?? 0) >= options.maxActiveSeries) {
         if (item.samples.length > 0) {
@@ -209,6 +232,10 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
         }
         rejected += item.samples.length;
         continue;
+      }
+      if (s !== undefined) {
+        if (previous !== undefined && previous.next !== s) previous.next = s;
+        previous = s;
       }
       let reasons: string[] | null = null;
       for (const sample of item.samples) {
@@ -234,6 +261,9 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
           if ("error" in normalized) throw new Error("unreachable: labels were validated by seriesKey");
           s = head.create(userId, normalized.labels, normalized.key);
           records.series(s.ref, userId, s.labels);
+          if (Object.isFrozen(item.labels)) seriesOfFrozenLabels.set(item.labels, s);
+          if (previous !== undefined) previous.next = s;
+          previous = s;
         }
         scratchF64[0] = sample.v;
         const lo = scratchU32[LO]!;
@@ -270,9 +300,9 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
     mint: number,
     maxt: number,
     withSamples: boolean,
+    arena = new SampleArena(),
   ): Map<string, { labels: Labels; parts: SampleBuffer[] }> {
     const found = new Map<string, { labels: Labels; parts: SampleBuffer[] }>();
-    const arena = new SampleArena();
     const add = (labels: Labels, key: string, part: SampleBuffer | null): void => {
       let entry = found.get(key);
       if (!entry) found.set(key, (entry = { labels, parts: [] }));
@@ -280,7 +310,7 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
     };
     for (const s of head.select(userId, matchers)) {
       if (withSamples) {
-        const buf = head.read(s, mint, maxt, arena, decodedChunks);
+        const buf = head.read(s, mint, maxt, arena, decodedChunks, decodedSeries);
         if (buf.length > 0) add(s.labels, s.key, buf);
       } else if (head.hasData(s, mint, maxt)) add(s.labels, s.key, null);
     }
@@ -305,12 +335,13 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
 
   async function select(userId: string, matchers: Matcher[], mint: number, maxt: number): Promise<SeriesData[]> {
     assertOpen();
-    const found = collect(userId, compileAll(matchers), mint, maxt, true);
+    const arena = new SampleArena();
+    const found = collect(userId, compileAll(matchers), mint, maxt, true, arena);
     const out: SeriesData[] = [];
     for (const key of [...found.keys()].sort()) {
       const entry = found.get(key)!;
       // Every part was decoded for this call alone, so the merged columns are handed over uncopied.
-      const { timestamps, values } = mergeSorted(entry.parts).columns();
+      const { timestamps, values } = mergeSorted(entry.parts, arena).columns();
       out.push({ labels: entry.labels, timestamps, values });
     }
     return out;
@@ -358,6 +389,7 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
       throw error;
     }
     head.truncateBefore(before);
+    decodedSeries.pruneRemoved();
   }
 
   function checkpoint(): Promise<void> {
@@ -536,6 +568,7 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
     pendingDeletions.add(userId);
     wal.records.deleteUser(userId);
     head.deleteUser(userId);
+    decodedSeries.pruneRemoved();
     await wal.commit();
     await serialized(() => removeUsersFromBlocks([userId]));
   }

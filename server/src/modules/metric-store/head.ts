@@ -16,12 +16,16 @@ import {
   decodeChunk,
   encodeChunks,
   mergeSorted,
-  sampleCapacity,
+  mergeTwoInto,
   type SampleArena,
 } from "#server/modules/metric-store/xor-chunk.ts";
-import type { DecodedChunkCache } from "#server/modules/metric-store/decoded-chunk-cache.ts";
+import { type ChunkKey, type DecodedChunkCache, reserveChunkKeys } from "#server/modules/metric-store/decoded-chunk-cache.ts";
+import type { DecodedSeriesCache } from "#server/modules/metric-store/decoded-series-cache.ts";
 
 export type StoredChunk = { mint: number; maxt: number; count: number; bytes: Uint8Array };
+
+/** A closed head chunk, named for the decoded-chunk cache. */
+export type HeadChunk = StoredChunk & { readonly key: ChunkKey };
 
 export type HeadSeries = {
   readonly ref: number;
@@ -31,7 +35,7 @@ export type HeadSeries = {
   /** hashLabels(labels) and the number of labels, for the append fast path. */
   readonly hash: number;
   readonly labelCount: number;
-  chunks: StoredChunk[];
+  chunks: HeadChunk[];
   open: XorChunkEncoder | null;
   /** Exclusive end of the block range the open chunk belongs to. */
   openEnd: number;
@@ -40,6 +44,10 @@ export type HeadSeries = {
   lastLo: number;
   lastHi: number;
   ooo: SampleBuffer | null;
+  /** Set once the series is dropped from the head (its data persisted or its user deleted). */
+  removed: boolean;
+  /** The series appended right after this one in the last batch (the append path's guess for the next item). */
+  next: HeadSeries | null;
 };
 
 /**
@@ -130,6 +138,8 @@ export class Head {
       lastLo: 0,
       lastHi: 0,
       ooo: null,
+      removed: false,
+      next: null,
     };
     if (ref >= this.nextRef) this.nextRef = ref + 1;
     user.series.set(key, s);
@@ -153,7 +163,7 @@ export class Head {
       if (enc === null || enc.count >= MAX_CHUNK_SAMPLES || t >= s.openEnd) {
         if (enc === null) enc = s.open = new XorChunkEncoder();
         else {
-          s.chunks.push({ mint: enc.mint, maxt: enc.maxt, count: enc.count, bytes: this.arena.copy(enc.view()) });
+          s.chunks.push({ mint: enc.mint, maxt: enc.maxt, count: enc.count, bytes: this.arena.copy(enc.view()), key: reserveChunkKeys(1) });
           enc.reset();
         }
         s.openEnd = (Math.floor(t / this.blockRange) + 1) * this.blockRange;
@@ -189,25 +199,45 @@ export class Head {
     return "ok";
   }
 
-  /** Samples of the series with mint <= t <= maxt, sorted; in-order data wins over out-of-order duplicates. */
-  /** The series' samples in [mint, maxt]; closed chunks go through `cache` when given (the open one is still changing). */
-  read(s: HeadSeries, mint: number, maxt: number, arena?: SampleArena, cache?: DecodedChunkCache): SampleBuffer {
-    const chunks = s.chunks.filter((c) => c.maxt >= mint && c.mint <= maxt);
+  /**
+   * The series' samples in [mint, maxt], sorted; in-order data wins over out-of-order duplicates.
+   * With `seriesCache`, the in-order samples are views over the series' cached columns when it
+   * serves the read; otherwise closed chunks go through `cache` when given (the open one is still
+   * changing). Out-of-order samples in the range are merged in (a copy).
+   */
+  read(s: HeadSeries, mint: number, maxt: number, arena?: SampleArena, cache?: DecodedChunkCache, seriesCache?: DecodedSeriesCache): SampleBuffer {
+    const inOrder = seriesCache?.read(s, mint, maxt) ?? this.decodeInOrder(s, mint, maxt, arena, cache);
+    const ooo = s.ooo;
+    if (!ooo || ooo.length === 0) return inOrder;
+    let oooFrom = 0;
+    while (oooFrom < ooo.length && ooo.t[oooFrom]! < mint) oooFrom++;
+    let oooTo = oooFrom;
+    while (oooTo < ooo.length && ooo.t[oooTo]! <= maxt) oooTo++;
+    if (oooTo === oooFrom) return inOrder;
+    const merged = arena ? arena.buffer(inOrder.length + oooTo - oooFrom) : new SampleBuffer(inOrder.length + oooTo - oooFrom);
+    mergeTwoInto(inOrder, 0, inOrder.length, ooo, oooFrom, oooTo, merged);
+    return merged;
+  }
+
+  /** The series' in-order samples (chunks) in [mint, maxt], decoded into a buffer of their own. */
+  private decodeInOrder(s: HeadSeries, mint: number, maxt: number, arena?: SampleArena, cache?: DecodedChunkCache): SampleBuffer {
+    // Closed chunks are in time order: the ones overlapping [mint, maxt] are a run from..to-1.
+    const chunks = s.chunks;
+    let from = 0;
+    while (from < chunks.length && chunks[from]!.maxt < mint) from++;
+    let to = from;
+    let capacity = 0;
+    while (to < chunks.length && chunks[to]!.mint <= maxt) capacity += chunks[to++]!.count;
     const open = s.open && s.open.count > 0 && s.open.maxt >= mint && s.open.mint <= maxt ? s.open : undefined;
-    const capacity = sampleCapacity(chunks) + (open?.count ?? 0);
+    if (open) capacity += open.count;
     const inOrder = arena ? arena.buffer(capacity) : new SampleBuffer(capacity);
-    for (const c of chunks) {
-      if (cache) cache.decode(`h${s.ref}:${c.mint}`, c.bytes, inOrder, mint, maxt);
+    for (let i = from; i < to; i++) {
+      const c = chunks[i]!;
+      if (cache) cache.decode(c.key, c.bytes, inOrder, mint, maxt);
       else decodeChunk(c.bytes, inOrder, mint, maxt);
     }
     if (open) decodeChunk(open.view(), inOrder, mint, maxt);
-    if (!s.ooo || s.ooo.length === 0) return inOrder;
-    const ooo = new SampleBuffer(s.ooo.length);
-    for (let i = 0; i < s.ooo.length; i++) {
-      const t = s.ooo.t[i]!;
-      if (t >= mint && t <= maxt) ooo.pushFrom(s.ooo, i);
-    }
-    return mergeSorted([inOrder, ooo]);
+    return inOrder;
   }
 
   /** Whether the series has any sample in [mint, maxt]. */
@@ -251,7 +281,7 @@ export class Head {
   collectBefore(before: number): Array<{ userId: string; labels: Labels; chunks: StoredChunk[] }> {
     const out: Array<{ userId: string; labels: Labels; chunks: StoredChunk[] }> = [];
     for (const s of this.refs.values()) {
-      const chunks = s.chunks.filter((c) => c.maxt < before);
+      const chunks: StoredChunk[] = s.chunks.filter((c) => c.maxt < before);
       if (s.open && s.open.count > 0 && s.open.maxt < before) chunks.push({ mint: s.open.mint, maxt: s.open.maxt, count: s.open.count, bytes: s.open.bytes() });
       const ooo = s.ooo;
       let oooCount = 0;
@@ -274,7 +304,7 @@ export class Head {
     const emptied = new Map<string, number[]>();
     for (const s of this.refs.values()) {
       if (s.open && s.open.count > 0 && s.open.maxt < before) {
-        s.chunks.push({ mint: s.open.mint, maxt: s.open.maxt, count: s.open.count, bytes: this.arena.copy(s.open.view()) });
+        s.chunks.push({ mint: s.open.mint, maxt: s.open.maxt, count: s.open.count, bytes: this.arena.copy(s.open.view()), key: reserveChunkKeys(1) });
         s.open = null;
         s.openEnd = -Infinity;
       }
@@ -309,6 +339,8 @@ export class Head {
     for (const ref of refs) {
       const s = user.byRef.get(ref);
       if (!s) continue;
+      s.removed = true;
+      s.next = null;
       user.byRef.delete(ref);
       user.series.delete(s.key);
       const same = user.byHash.get(s.hash);
@@ -327,7 +359,13 @@ export class Head {
     const user = this.users.get(userId);
     if (!user) return;
     for (const s of user.series.values()) {
+      s.removed = true;
       this.samples -= countSamples(s);
+      // Caches may still point at the object (by its frozen labels, as a guess): keep nothing big alive.
+      s.chunks = [];
+      s.open = null;
+      s.ooo = null;
+      s.next = null;
       this.refs.delete(s.ref);
     }
     this.users.delete(userId);

@@ -12,6 +12,11 @@ export type Matcher = { type: "=" | "!=" | "=~" | "!~"; name: string; value: str
 /** One sample: `t` in milliseconds since the epoch, `v` any float64 (NaN payloads round-trip bit-exactly). */
 export type Sample = { t: number; v: number };
 
+/**
+ * Samples per series. A producer that sends the same label set again and again may pass one
+ * frozen (Object.freeze) label object for it each time: a store may then remember the series
+ * that object names instead of looking its labels up at every append (the embedded store does).
+ */
 export type SeriesBatch = ReadonlyArray<{ labels: Labels; samples: ReadonlyArray<Sample> }>;
 
 export type SeriesRejection = {

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { BitWriter } from "#server/modules/metric-store/bits.ts";
 import { ByteReader, ByteWriter } from "#server/modules/metric-store/varint.ts";
 import {
+  SampleArena,
   SampleBuffer,
   XorChunkEncoder,
   chunkSampleCount,
@@ -180,6 +181,27 @@ describe("XOR chunk", () => {
     const m = mergeSorted([a, b]);
     assert.deepEqual(Array.from(m.t.subarray(0, m.length)), [1, 2, 3, 5, 6]);
     assert.deepEqual(Array.from(m.columns().values), [1, -2, 3, 5, -6]);
+  });
+
+  it("merges disjoint, overlapping, three-way and empty inputs the same, into an arena too", () => {
+    const buf = (ts: number[], sign = 1): SampleBuffer => {
+      const out = new SampleBuffer(2);
+      for (const t of ts) out.push(t, sign * t);
+      return out;
+    };
+    const cases: Array<[SampleBuffer[], number[], number[]]> = [
+      [[buf([10, 20]), buf([1, 2, 3])], [1, 2, 3, 10, 20], [1, 2, 3, 10, 20]],
+      [[buf([1, 2]), buf([3, 4]), buf([]), buf([5])], [1, 2, 3, 4, 5], [1, 2, 3, 4, 5]],
+      [[buf([1, 4, 9]), buf([4, 5], -1), buf([0, 9], -1)], [0, 1, 4, 5, 9], [-0, 1, 4, -5, 9]],
+      [[buf([]), buf([])], [], []],
+    ];
+    for (const arena of [undefined, new SampleArena()]) {
+      for (const [sources, ts, vs] of cases) {
+        const { timestamps, values } = mergeSorted(sources, arena).columns();
+        assert.deepEqual(Array.from(timestamps), ts);
+        assert.deepEqual(Array.from(values), vs);
+      }
+    }
   });
 });
 

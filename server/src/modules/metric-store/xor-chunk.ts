@@ -380,19 +380,22 @@ export class SampleBuffer {
   vBits: Uint32Array;
   length = 0;
 
-  constructor(capacity = 16) {
-    this.t = new Float64Array(capacity);
-    this.v = new Float64Array(capacity);
-    this.vBits = new Uint32Array(this.v.buffer);
+  /** A buffer with room for `capacity` samples, or an empty one writing into the given columns (`over`). */
+  constructor(capacity = 16, columns?: { t: Float64Array; v: Float64Array }) {
+    if (columns) {
+      this.t = columns.t;
+      this.v = columns.v;
+      this.vBits = new Uint32Array(columns.v.buffer, columns.v.byteOffset, columns.v.length * 2);
+    } else {
+      this.t = new Float64Array(capacity);
+      this.v = new Float64Array(capacity);
+      this.vBits = new Uint32Array(this.v.buffer);
+    }
   }
 
   /** An empty buffer writing into the given columns (views of equal length). */
   static over(t: Float64Array, v: Float64Array): SampleBuffer {
-    const out = new SampleBuffer(0);
-    out.t = t;
-    out.v = v;
-    out.vBits = new Uint32Array(v.buffer, v.byteOffset, v.length * 2);
-    return out;
+    return new SampleBuffer(0, { t, v });
   }
 
   reserve(extra: number): void {
@@ -440,20 +443,30 @@ export class SampleBuffer {
    * for a buffer that is handed over, not reused.
    */
   columns(): { timestamps: Float64Array; values: Float64Array } {
+    if (this.length === this.t.length) return { timestamps: this.t, values: this.v };
     return { timestamps: this.t.subarray(0, this.length), values: this.v.subarray(0, this.length) };
   }
 }
 
 /**
  * Merges sorted sample buffers into one sorted buffer. On equal timestamps the sample from the
- * earliest buffer in `sources` wins.
+ * earliest buffer in `sources` wins. With an arena the merged buffer is carved from it.
  */
-export function mergeSorted(sources: SampleBuffer[]): SampleBuffer {
+export function mergeSorted(sources: SampleBuffer[], arena?: SampleArena): SampleBuffer {
+  if (sources.length === 1) return sources[0]!;
   const nonEmpty = sources.filter((s) => s.length > 0);
   if (nonEmpty.length === 1) return nonEmpty[0]!;
+  if (nonEmpty.length === 0) return arena ? arena.buffer(0) : new SampleBuffer();
   let total = 0;
   for (const s of nonEmpty) total += s.length;
-  const out = new SampleBuffer(Math.max(16, total));
+  const out = arena ? arena.buffer(total) : new SampleBuffer(Math.max(16, total));
+  // The usual case (a series read from blocks and the head): time ranges that do not overlap.
+  // Then the merge is a concatenation in time order, done as block copies.
+  if (appendDisjoint(nonEmpty, out)) return out;
+  if (nonEmpty.length === 2) {
+    mergeTwoInto(nonEmpty[0]!, 0, nonEmpty[0]!.length, nonEmpty[1]!, 0, nonEmpty[1]!.length, out);
+    return out;
+  }
   const idx = new Array<number>(nonEmpty.length).fill(0);
   for (;;) {
     let best = -1;
@@ -474,6 +487,72 @@ export function mergeSorted(sources: SampleBuffer[]): SampleBuffer {
     }
   }
   return out;
+}
+
+/**
+ * Appends the merge of samples aFrom … aTo - 1 of `a` and bFrom … bTo - 1 of `b` (each sorted,
+ * without repeated timestamps) to `out`, bit-exactly; on equal timestamps `a`'s sample wins.
+ */
+export function mergeTwoInto(a: SampleBuffer, aFrom: number, aTo: number, b: SampleBuffer, bFrom: number, bTo: number, out: SampleBuffer): void {
+  out.reserve(aTo - aFrom + (bTo - bFrom));
+  const ot = out.t;
+  const ov = out.vBits;
+  const at = a.t;
+  const av = a.vBits;
+  const bt = b.t;
+  const bv = b.vBits;
+  let j = out.length;
+  let i = aFrom;
+  let k = bFrom;
+  while (i < aTo && k < bTo) {
+    const ta = at[i]!;
+    const tb = bt[k]!;
+    if (ta <= tb) {
+      ot[j] = ta;
+      ov[2 * j] = av[2 * i]!;
+      ov[2 * j + 1] = av[2 * i + 1]!;
+      i++;
+      if (ta === tb) k++;
+    } else {
+      ot[j] = tb;
+      ov[2 * j] = bv[2 * k]!;
+      ov[2 * j + 1] = bv[2 * k + 1]!;
+      k++;
+    }
+    j++;
+  }
+  for (; i < aTo; i++, j++) {
+    ot[j] = at[i]!;
+    ov[2 * j] = av[2 * i]!;
+    ov[2 * j + 1] = av[2 * i + 1]!;
+  }
+  for (; k < bTo; k++, j++) {
+    ot[j] = bt[k]!;
+    ov[2 * j] = bv[2 * k]!;
+    ov[2 * j + 1] = bv[2 * k + 1]!;
+  }
+  out.length = j;
+}
+
+/**
+ * Appends `sources` to `out` in time order if their time ranges are disjoint (no timestamp in
+ * two of them); returns false, having written nothing, when they overlap.
+ */
+function appendDisjoint(sources: SampleBuffer[], out: SampleBuffer): boolean {
+  const order = sources.length === 2 ? (sources[0]!.t[0]! <= sources[1]!.t[0]! ? sources : [sources[1]!, sources[0]!]) : [...sources].sort((a, b) => a.t[0]! - b.t[0]!);
+  let total = order[0]!.length;
+  for (let k = 1; k < order.length; k++) {
+    const prev = order[k - 1]!;
+    if (!(prev.t[prev.length - 1]! < order[k]!.t[0]!)) return false;
+    total += order[k]!.length;
+  }
+  out.reserve(total);
+  for (const s of order) {
+    out.t.set(s.t.subarray(0, s.length), out.length);
+    out.vBits.set(s.vBits.subarray(0, 2 * s.length), 2 * out.length);
+    out.length += s.length;
+  }
+  return true;
 }
 
 /** Encodes sorted samples into chunks of at most `MAX_CHUNK_SAMPLES`, cut at `boundary` multiples if given. */

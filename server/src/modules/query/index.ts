@@ -7,3 +7,4 @@ export {
   type MatrixValue,
   type Value,
 } from "#server/modules/query/promql/index.ts";
+export { parsePromQL } from "#server/modules/query/promql/index.ts";

@@ -85,6 +85,11 @@ export function createTargetsService({ targets, clock, logger, outbound, resolve
       return (await targets.listForUser(actor.userId)).map(presentTarget);
     },
 
+    /** How many targets the user has (for /stats). */
+    async countTargets(userId: string): Promise<number> {
+      return (await targets.listForUser(userId)).length;
+    },
+
     async getTarget(actor: Actor, targetId: string): Promise<Target> {
       const row = await targets.findForUser(actor.userId, targetId);
       if (!row) throw new NotFoundError("target", targetId);

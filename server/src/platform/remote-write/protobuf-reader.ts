@@ -16,7 +16,7 @@ export const WIRE_FIXED32 = 5;
 
 export class ProtobufReader {
   readonly bytes: Uint8Array;
-  private readonly view: DataView;
+  readonly view: DataView;
   position: number;
   /** Reading stops here; narrowed while a nested message is read (see enter/leave). */
   end: number;

@@ -64,6 +64,33 @@ describe("decodeWriteRequest", () => {
     assert.equal(decoded.exemplarsIgnored, 1);
   });
 
+  it("hands out one frozen label object for label bytes seen before, and never a stale one", () => {
+    const first = decodeWriteRequest(encodeWriteRequest([{ labels: { __name__: "cache_test", job: "a" }, samples: [{ t: 1, v: 1 }] }]));
+    const again = decodeWriteRequest(encodeWriteRequest([{ labels: { __name__: "cache_test", job: "a" }, samples: [{ t: 2, v: 2 }] }]));
+    assert.equal(again.series[0]?.labels, first.series[0]?.labels);
+    assert.ok(Object.isFrozen(again.series[0]?.labels));
+    assert.deepEqual(again.series[0]?.samples, [{ t: 2, v: 2 }]);
+    // One byte different: another label set.
+    const other = decodeWriteRequest(encodeWriteRequest([{ labels: { __name__: "cache_test", job: "b" }, samples: [] }]));
+    assert.deepEqual(other.series[0]?.labels, { __name__: "cache_test", job: "b" });
+    // The same leading labels with one more Label field after the samples: decoded in full.
+    const trailing = new ProtobufWriter()
+      .message(1, (l) => l.string(1, "__name__").string(2, "cache_test"))
+      .message(1, (l) => l.string(1, "job").string(2, "a"))
+      .message(2, (x) => x.double(1, 3).tag(2, 0).varint(3))
+      .message(1, (l) => l.string(1, "zone").string(2, "z1"))
+      .finish();
+    const mixed = decodeWriteRequest(new ProtobufWriter().bytes(1, trailing).finish());
+    assert.deepEqual(mixed.series[0], { labels: { __name__: "cache_test", job: "a", zone: "z1" }, samples: [{ t: 3, v: 3 }] });
+    // ... and that label set is not remembered under the leading labels' bytes.
+    const plain = decodeWriteRequest(encodeWriteRequest([{ labels: { __name__: "cache_test", job: "a" }, samples: [] }]));
+    assert.deepEqual(plain.series[0]?.labels, { __name__: "cache_test", job: "a" });
+    // Labels that passed under generous limits are checked again under stricter ones.
+    const strict = { maxLabelsPerSeries: 8, maxLabelNameLength: 64, maxLabelValueLength: 3 };
+    decodeWriteRequest(encodeWriteRequest([{ labels: { __name__: "cache_test", job: "long" }, samples: [] }]));
+    assert.throws(() => decodeWriteRequest(encodeWriteRequest([{ labels: { __name__: "cache_test", job: "long" }, samples: [] }]), strict), /longer than 3/);
+  });
+
   it("decodes an empty request", () => {
     assert.deepEqual(decodeWriteRequest(new Uint8Array()), { series: [], metadata: [], sampleCount: 0, exemplarsIgnored: 0 });
   });

@@ -24,6 +24,8 @@ export interface AnomaliesTable {
   votes: string;
   /** JSON array of { indicator, weight }. */
   contributors: string;
+  /** The incident it was grouped into (migration 0007). */
+  incident_id: string | null;
   feedback_verdict: string | null;
   feedback_note: string | null;
   feedback_at: string | null;

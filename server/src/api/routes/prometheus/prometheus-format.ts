@@ -59,3 +59,27 @@ export function formatMatrix(value: MatrixValue): QueryData {
     result: value.series.map((s) => ({ metric: { ...s.labels }, values: s.points.map((p): FormattedPoint => [formatTimestamp(p.t), formatSampleValue(p.v)]) })),
   };
 }
+
+/**
+ * `JSON.stringify({ status: "success", data: formatMatrix(value) })`, written directly: a range
+ * query answer has a point per series and step (tens of thousands), and building a two-element
+ * array per point only to serialise it cost more than the evaluation of simple queries. The
+ * output is the same text (a test compares them).
+ */
+export function matrixSuccessJson(value: MatrixValue): string {
+  // One string per series, joined once: appending every point to one string built a rope of
+  // tens of thousands of pieces.
+  const parts: string[] = [];
+  for (const s of value.series) {
+    const { points } = s;
+    let values = "";
+    for (let j = 0; j < points.length; j++) {
+      const p = points[j]!;
+      // A finite number prints the same through String() as through JSON.stringify; the
+      // formatted values are digits, '.', '-', "NaN" and "±Inf", which need no escaping.
+      values += (j === 0 ? "[" : ",[") + String(formatTimestamp(p.t)) + ',"' + formatSampleValue(p.v) + '"]';
+    }
+    parts.push('{"metric":' + JSON.stringify({ ...s.labels }) + ',"values":[' + values + "]}");
+  }
+  return '{"status":"success","data":{"resultType":"matrix","result":[' + parts.join(",") + "]}}";
+}

@@ -75,7 +75,10 @@ export const DEFAULT_DETECTOR_CONFIG: Readonly<DetectorConfig> = Object.freeze({
 
 export interface ScoredSample {
   t: number;
+  /** The value scored, in the space of expected and the band: the per-second rate for a counter. */
   value: number;
+  /** True when the series is scored as a counter (value, expected and band are per-second rates). */
+  rate: boolean;
   score: number;
   anomalyScore: number;
   expected: number;
@@ -188,6 +191,7 @@ function neutral(t: number, value: number): ScoredSample {
   return {
     t,
     value,
+    rate: false,
     score: 0,
     anomalyScore: 0,
     expected: Number.NaN,
@@ -258,10 +262,13 @@ class Detector implements SeriesDetector {
       changePointReset(s.changePoint);
       forecastResetTrend(s.forecast);
     }
-    return this.scoreValue(t, raw, v);
+    // A counter of discrete events (whole values: errors, drops, restarts) cannot move by less than
+    // one event a step: a single event over a quiet baseline is not a deviation.
+    const resolution = kind === KIND_COUNTER && Number.isInteger(raw) && s.stepMs > 0 ? 1000 / s.stepMs : 0;
+    return this.scoreValue(t, raw, v, resolution);
   }
 
-  private scoreValue(t: number, raw: number, v: number): ScoredSample {
+  private scoreValue(t: number, raw: number, v: number, resolution: number): ScoredSample {
     const s = this.s;
     const cfg = this.cfg;
     const K = this.band;
@@ -291,7 +298,7 @@ class Detector implements SeriesDetector {
     } else {
       // Scale floors: a flat window must not make the smallest change infinitely surprising.
       const mag = Math.abs(expected);
-      const floor = this.floorOf(expected);
+      const floor = Math.max(this.floorOf(expected), resolution);
       const dir = cfg.direction;
       const eB = v - med;
       const sB = Math.max(sigmaB, floor);
@@ -324,7 +331,8 @@ class Detector implements SeriesDetector {
       const width = K * (sp.kind !== 0 ? sS : sB);
       result = {
         t,
-        value: raw,
+        value: v,
+        rate: s.kind === KIND_COUNTER,
         score,
         anomalyScore: 0,
         expected,

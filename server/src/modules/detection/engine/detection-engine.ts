@@ -2,7 +2,7 @@ import type { Logger } from "#server/platform/logger.ts";
 import type { Metrics } from "#server/platform/metrics.ts";
 import { ownLabels } from "#server/platform/own-string.ts";
 import { isStaleNaN } from "#server/platform/staleness.ts";
-import type { AnomaliesService, FeedbackListener } from "#server/modules/anomalies/index.ts";
+import type { AnomaliesService, AnomalyObservation, FeedbackListener } from "#server/modules/anomalies/index.ts";
 import type { MetricStore, SeriesBatch } from "#server/modules/metric-store/index.ts";
 import { createSeriesDetector, restoreSeriesDetector, type DetectorConfig, type SeriesDetector } from "#server/modules/detection/core/index.ts";
 import type { DetectorStateRow, DetectorStatesRepository } from "#server/modules/detection/engine/detector-states.repository.ts";
@@ -37,6 +37,8 @@ interface Deps {
   logger: Logger;
   settings: DetectionSettings;
   metrics?: Pick<Metrics, "detection">;
+  /** Told, after each scored batch, the latest sample time (ms) seen for the user: incidents resolve in sample time. */
+  onWatermark?: (userId: string, t: number) => Promise<void>;
 }
 
 interface SeriesState {
@@ -69,7 +71,7 @@ function seriesKey(userId: string, labels: Readonly<Record<string, string>>): st
  * series, and runs of high scores open, extend and close anomaly records. Work is queued so that
  * ingestion never waits for scoring.
  */
-export function createDetectionEngine({ store, anomalies, states, clock, logger, settings, metrics }: Deps) {
+export function createDetectionEngine({ store, anomalies, states, clock, logger, settings, metrics, onWatermark }: Deps) {
   const series = new Map<string, SeriesState>();
   const queue: Array<{ userId: string; batch: SeriesBatch; samples: number; queuedAt: number }> = [];
   let queued = 0;
@@ -108,10 +110,39 @@ export function createDetectionEngine({ store, anomalies, states, clock, logger,
     return state;
   }
 
+  /** Anomaly record changes of one batch, applied in sample-time order once it is scored. */
+  type RecordAction = { t: number; apply: () => Promise<void> };
+
+  /**
+   * Records what an episode event means for the anomaly records. Scoring runs series by series, so
+   * within a batch (a backfill carries hours per series) the events are collected and applied in
+   * sample-time order afterwards: incidents see anomalies open and close as they would have live.
+   */
+  function recordEvent(actions: RecordAction[], userId: string, event: ReturnType<typeof stepEpisode>, t: number, labels: Readonly<Record<string, string>>, observation: () => AnomalyObservation | undefined): void {
+    if (event === "open" || event === "extend") {
+      const o = observation();
+      if (o) actions.push({ t, apply: () => anomalies.observeAnomaly(userId, o).then(() => undefined) });
+    } else if (event === "close") {
+      actions.push({ t, apply: () => anomalies.closeAnomaly(userId, labels, t) });
+    }
+  }
+
+  async function applyInTimeOrder(actions: RecordAction[]): Promise<void> {
+    // Array.prototype.sort is stable: events at one instant keep the order they were scored in.
+    actions.sort((a, b) => a.t - b.t);
+    for (const action of actions) await action.apply();
+  }
+
   /** `hostsToo`: false when replaying one series at a time, which would hand hosts partial scrapes. */
   async function score(userId: string, batch: SeriesBatch, hostsToo = true): Promise<void> {
     const output: Array<SeriesBatch[number]> = [];
+    const actions: RecordAction[] = [];
+    let latest = Number.NEGATIVE_INFINITY;
+    // In llm mode the LLM's batch analysis reports the anomalies; the detectors still write their series.
+    const llmMode = userSettings.get(userId)?.mode === "llm";
     for (const item of batch) {
+      const last = item.samples[item.samples.length - 1];
+      if (last !== undefined && last.t > latest) latest = last.t;
       const metric = item.labels.__name__ ?? "";
       if (!isDetectable(metric)) continue;
       const state = await stateOf(userId, item.labels);
@@ -129,31 +160,35 @@ export function createDetectionEngine({ store, anomalies, states, clock, logger,
         outputSamples[2]!.push({ t: sample.t, v: scored.lower });
         outputSamples[3]!.push({ t: sample.t, v: scored.upper });
         const event = stepEpisode(state.episode, scored.score, state.threshold, settings.episode);
-        if ((event === "open" || event === "extend") && scored.direction !== null) {
-          await anomalies.observeAnomaly(userId, {
-            labels: item.labels,
-            t: sample.t,
-            score: scored.score,
-            value: sample.v,
-            expected: scored.expected,
-            lower: scored.lower,
-            upper: scored.upper,
-            direction: scored.direction,
-            votes: scored.votes,
-          });
-        } else if (event === "close") {
-          await anomalies.closeAnomaly(userId, item.labels, sample.t);
-        }
+        if (llmMode) continue;
+        recordEvent(actions, userId, event, sample.t, item.labels, () =>
+          scored.direction === null
+            ? undefined
+            : {
+                labels: item.labels,
+                t: sample.t,
+                score: scored.score,
+                value: scored.value,
+                rate: scored.rate,
+                expected: scored.expected,
+                lower: scored.lower,
+                upper: scored.upper,
+                direction: scored.direction,
+                votes: scored.votes,
+              },
+        );
       }
       OUTPUT_METRICS.forEach((name, i) => {
         if (outputSamples[i]!.length > 0) output.push({ labels: outputLabels(item.labels, name), samples: outputSamples[i]! });
       });
     }
-    if (hostsToo) output.push(...(await scoreHosts(userId, batch)));
+    if (hostsToo) output.push(...scoreHosts(userId, batch, llmMode, actions));
+    await applyInTimeOrder(actions);
     if (output.length > 0) {
       const result = await store.append(userId, output);
       if (result.rejected > 0) logger.warn({ user_id: userId, rejected: result.rejected, reason: result.rejections[0]?.reason }, "detection output rejected by the store");
     }
+    if (onWatermark && Number.isFinite(latest)) await onWatermark(userId, latest);
   }
 
   /**
@@ -161,7 +196,7 @@ export function createDetectionEngine({ store, anomalies, states, clock, logger,
    * scored as one vector; writes auspex_anomaly_score{source_metric="host"} and records whose
    * contributors name the indicators behind them.
    */
-  async function scoreHosts(userId: string, batch: SeriesBatch): Promise<Array<SeriesBatch[number]>> {
+  function scoreHosts(userId: string, batch: SeriesBatch, llmMode: boolean, actions: RecordAction[]): Array<SeriesBatch[number]> {
     const scrapes = new Map<string, { instance: string; job: string | undefined; t: number; samples: HostSample[] }>();
     for (const item of batch) {
       const instance = item.labels.instance;
@@ -183,24 +218,21 @@ export function createDetectionEngine({ store, anomalies, states, clock, logger,
       const labels: Record<string, string> = { __name__: "host", instance: scrape.instance, ...(scrape.job !== undefined && { job: scrape.job }) };
       output.push({ labels: outputLabels(labels, "auspex_anomaly_score"), samples: [{ t: scrape.t, v: scored.score }] });
       const event = stepEpisode(host.episode, scored.score, 1, settings.episode);
-      if (event === "open" || event === "extend") {
-        const top = scored.contributors.slice(0, 3);
-        await anomalies.observeAnomaly(userId, {
-          labels,
-          t: scrape.t,
-          score: scored.score,
-          value: scored.score,
-          expected: 0,
-          lower: 0,
-          upper: 1,
-          direction: "up",
-          votes: { isolation_forest: scored.score },
-          contributors: scored.contributors.slice(0, 5),
-          summary: `unusual combination of indicators on ${scrape.instance}: ${top.map((c) => `${c.indicator} (${Math.round(c.weight * 100)}%)`).join(", ")}`,
-        });
-      } else if (event === "close") {
-        await anomalies.closeAnomaly(userId, labels, scrape.t);
-      }
+      if (llmMode) continue;
+      const top = scored.contributors.slice(0, 3);
+      recordEvent(actions, userId, event, scrape.t, labels, () => ({
+        labels,
+        t: scrape.t,
+        score: scored.score,
+        value: scored.score,
+        expected: 0,
+        lower: 0,
+        upper: 1,
+        direction: "up",
+        votes: { isolation_forest: scored.score },
+        contributors: scored.contributors.slice(0, 5),
+        summary: `unusual combination of indicators on ${scrape.instance}: ${top.map((c) => `${c.indicator} (${Math.round(c.weight * 100)}%)`).join(", ")}`,
+      }));
     }
     return output;
   }

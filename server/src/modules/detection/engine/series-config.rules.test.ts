@@ -22,8 +22,14 @@ describe("per-series detector settings", () => {
       direction: "down",
       minRelativeDeviation: 0.1,
     });
-    assert.deepEqual(seriesDetectorConfig(settings, { __name__: "node_memory_MemAvailable_bytes_total" }, 1), { sensitivity: 0.5 }, "regexes are anchored");
+    assert.deepEqual(seriesDetectorConfig(settings, { __name__: "node_memory_MemAvailable_bytes_total" }, 1), { sensitivity: 0.5, kind: "counter" }, "regexes are anchored");
     assert.deepEqual(seriesDetectorConfig(undefined, { __name__: "x" }, 1.5), { sensitivity: 1.5 }, "no settings: the instance default");
+  });
+
+  it("scores series named as counters (_total, _count, _sum, _bucket) as counters, however rarely they move", () => {
+    assert.deepEqual(seriesDetectorConfig(undefined, { __name__: "node_network_receive_errs_total" }, 1), { sensitivity: 1, kind: "counter" });
+    assert.equal(seriesDetectorConfig(settings, { __name__: "http_request_duration_seconds_bucket" }, 1).kind, "counter");
+    assert.equal(seriesDetectorConfig(undefined, { __name__: "node_load1" }, 1).kind, undefined, "others: decided from the data");
   });
 
   it("rejects rules that are neither a name nor a regular expression", () => {

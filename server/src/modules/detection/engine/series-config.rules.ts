@@ -18,14 +18,21 @@ function metricMatches(rule: string, metric: string): boolean {
   return re.test(metric);
 }
 
+/**
+ * Prometheus's naming conventions mark counters; a counter that rarely moves (errors, drops)
+ * would otherwise look like a flat gauge to the automatic choice and every increment like a step.
+ */
+const COUNTER_NAME = /_(total|count|sum|bucket)$/;
+
 /** The detector config for a series (`labels` with `__name__`) under the user's settings, if any. */
 export function seriesDetectorConfig(settings: DetectionSettings | undefined, labels: Readonly<Record<string, string>>, fallbackSensitivity: number): Partial<DetectorConfig> {
-  if (!settings) return { sensitivity: fallbackSensitivity };
   const metric = labels.__name__ ?? "";
+  const kind: Partial<DetectorConfig> = COUNTER_NAME.test(metric) ? { kind: "counter" } : {};
+  if (!settings) return { sensitivity: fallbackSensitivity, ...kind };
   const rule = settings.rules.find(
     (r) => metricMatches(r.metric, metric) && Object.entries(r.labels ?? {}).every(([name, value]) => labels[name] === value),
   );
-  const config: Partial<DetectorConfig> = { sensitivity: sensitivityValue(rule?.sensitivity ?? settings.sensitivity) };
+  const config: Partial<DetectorConfig> = { sensitivity: sensitivityValue(rule?.sensitivity ?? settings.sensitivity), ...kind };
   if (rule?.direction !== undefined) config.direction = rule.direction;
   if (rule?.min_relative_deviation !== undefined) config.minRelativeDeviation = rule.min_relative_deviation;
   if (rule?.min_history !== undefined) config.minHistory = rule.min_history;

@@ -27,6 +27,12 @@ export function createDetectionSettingsService({ settings, clock, onChange }: De
       return { ...input, updated_at: updatedAt };
     },
 
+    /** The user's detection mode (statistical unless set). */
+    async getDetectionMode(userId: string): Promise<DetectionSettings["mode"]> {
+      const row = await settings.find(userId);
+      return row ? parse(row.settings).mode : "statistical";
+    },
+
     /** Every user's settings (the engine loads them at start). */
     async loadAllDetectionSettings(): Promise<Map<string, DetectionSettings>> {
       return new Map((await settings.listAll()).map((row) => [row.user_id, parse(row.settings)]));

@@ -141,7 +141,11 @@ export function planSelections(expr: Expr, start: number, end: number, options: 
 function withoutStaleMarkers(s: SourceSeries): RangeLoadedSeries {
   const { timestamps, values } = s;
   let stale = 0;
-  for (let i = 0; i < values.length; i++) if (isStaleNaN(values[i] ?? 0)) stale++;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    // Only a NaN can be a marker: the bit test runs for NaNs alone.
+    if (v !== v && isStaleNaN(v)) stale++;
+  }
   if (stale === 0) return { labels: s.labels, ts: timestamps, vs: values };
   const ts = new Float64Array(values.length - stale);
   const vs = new Float64Array(values.length - stale);

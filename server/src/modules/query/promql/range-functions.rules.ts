@@ -52,14 +52,37 @@ export type RangeFn = (w: SampleWindow, bounds: RangeBounds, args: RangeFunction
 const at = (a: ArrayLike<number>, i: number): number => a[i] ?? NaN;
 
 function extrapolatedRate(w: SampleWindow, bounds: RangeBounds, isCounter: boolean, isRate: boolean): number | undefined {
-  const { ts, vs, lo, hi } = w;
+  const { lo, hi } = w;
+  if (hi - lo < 2) return undefined;
+  const hasDrops = isCounter && dropsInWindow(w) !== 0;
+  return extrapolatedRateAt(w.ts, w.vs, lo, hi, hasDrops, bounds.rangeStart, bounds.rangeEnd, bounds.range / 1000, isCounter, isRate);
+}
+
+/**
+ * rate(), increase() and delta() of samples lo … hi - 1 (at least two) over the range
+ * (rangeStart, rangeEnd] of `rangeSeconds` (= range ms / 1000, divided once by the caller), as
+ * Prometheus computes them, bit for bit. `mayHaveDrops` false promises that the values never
+ * decrease inside the window (no counter reset to add back). Primitive arguments only, so the
+ * series-major loop can inline it.
+ */
+export function extrapolatedRateAt(
+  ts: ArrayLike<number>,
+  vs: ArrayLike<number>,
+  lo: number,
+  hi: number,
+  mayHaveDrops: boolean,
+  rangeStart: number,
+  rangeEnd: number,
+  rangeSeconds: number,
+  isCounter: boolean,
+  isRate: boolean,
+): number {
   const n = hi - lo;
-  if (n < 2) return undefined;
   const firstT = at(ts, lo);
   const firstV = at(vs, lo);
   const lastT = at(ts, hi - 1);
   let result = at(vs, hi - 1) - firstV;
-  if (isCounter && dropsInWindow(w) !== 0) {
+  if (isCounter && mayHaveDrops) {
     let prev = firstV;
     for (let i = lo + 1; i < hi; i++) {
       const cur = at(vs, i);
@@ -67,19 +90,22 @@ function extrapolatedRate(w: SampleWindow, bounds: RangeBounds, isCounter: boole
       prev = cur;
     }
   }
-  let durationToStart = (firstT - bounds.rangeStart) / 1000;
-  let durationToEnd = (bounds.rangeEnd - lastT) / 1000;
+  let durationToStart = (firstT - rangeStart) / 1000;
+  let durationToEnd = (rangeEnd - lastT) / 1000;
   const sampledInterval = (lastT - firstT) / 1000;
   const averageBetween = sampledInterval / (n - 1);
   const threshold = averageBetween * 1.1;
   if (durationToStart >= threshold) durationToStart = averageBetween / 2;
-  if (isCounter && result > 0 && firstV >= 0) {
+  // durationToZero = sampledInterval * (firstV / result) only matters when below durationToStart.
+  // With firstV >= 2 * result it is at least 2 * sampledInterval, which durationToStart (below
+  // 1.1 * averageBetween or equal to averageBetween / 2) never reaches: no division needed.
+  if (isCounter && result > 0 && firstV >= 0 && !(firstV >= 2 * result)) {
     const durationToZero = sampledInterval * (firstV / result);
     if (durationToZero < durationToStart) durationToStart = durationToZero;
   }
   if (durationToEnd >= threshold) durationToEnd = averageBetween / 2;
   let factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval;
-  if (isRate) factor /= bounds.range / 1000;
+  if (isRate) factor /= rangeSeconds;
   return result * factor;
 }
 

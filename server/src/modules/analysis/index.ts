@@ -1,0 +1,1 @@
+export { createAnalysisService, type AnalysisService } from "#server/modules/analysis/analysis.service.ts";

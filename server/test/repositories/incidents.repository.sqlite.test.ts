@@ -1,0 +1,4 @@
+import { describeIncidentsRepositoryContract } from "#test/repositories/incidents.repository.contract.ts";
+import { onSqlite } from "#test/repositories/on-sqlite.ts";
+
+onSqlite(describeIncidentsRepositoryContract);
