@@ -121,7 +121,7 @@ export async function createAuspex(config: Config, options: { logger: Logger; cl
       onFeedback: (event) => detection?.onFeedback(event),
       onEvent: async (event) => {
         await late.incidents?.onAnomalyEvent(event);
-        await late.alerting?.onAnomaly(event.userId, event.anomaly);
+        await late.alerting?.onAnomaly(event.userId, event.anomaly, event.value);
       },
     });
     if (config.detection.enabled) {

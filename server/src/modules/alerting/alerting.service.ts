@@ -459,7 +459,11 @@ export function createAlertingService(deps: AlertingDeps) {
     },
 
     /** An anomaly's record changed: an alert when the user opted in and the score is high enough. */
-    async onAnomaly(userId: string, anomaly: { id: string; labels: Record<string, string>; status: "open" | "closed"; peak_score: number; observed: number; summary: string; started_at: string; ended_at: string | null }): Promise<void> {
+    async onAnomaly(
+      userId: string,
+      anomaly: { id: string; labels: Record<string, string>; status: "open" | "closed"; peak_score: number; observed: number; summary: string; started_at: string; ended_at: string | null },
+      currentValue?: number,
+    ): Promise<void> {
       const u = await stateOf(userId);
       const { enabled, min_score: minScore } = u.config.anomaly_alerts;
       const { __name__: metric, ...rest } = anomaly.labels;
@@ -468,6 +472,8 @@ export function createAlertingService(deps: AlertingDeps) {
       const known = u.alerts.get(fingerprint);
       if (anomaly.status === "open" && (!enabled || anomaly.peak_score < minScore)) return;
       if (anomaly.status === "closed" && !known) return;
+      // Still firing: nothing new to say (this runs for every scored sample of an open anomaly).
+      if (anomaly.status === "open" && known?.state === "firing") return;
       await applyUpdates(
         userId,
         "anomaly",
@@ -479,7 +485,7 @@ export function createAlertingService(deps: AlertingDeps) {
             state: anomaly.status === "open" ? "firing" : "resolved",
             startsAt: ms(anomaly.started_at),
             ...(anomaly.ended_at !== null && { endsAt: ms(anomaly.ended_at) }),
-            value: anomaly.observed,
+            value: anomaly.status === "closed" ? (currentValue ?? anomaly.observed) : anomaly.observed,
           },
         ],
         false,

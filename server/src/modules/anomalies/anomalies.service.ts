@@ -31,6 +31,8 @@ export interface AnomalyEvent {
   readonly userId: string;
   readonly anomaly: Anomaly;
   readonly t: number;
+  /** The series' value at `t` when known (a closing anomaly's current value). */
+  readonly value?: number;
 }
 
 export type AnomalyListener = (event: AnomalyEvent) => Promise<void>;
@@ -140,13 +142,13 @@ export function createAnomaliesService({ anomalies, clock, onFeedback, onEvent }
       return row.id;
     },
 
-    /** Closes the series' open anomaly at `t` (ms), if there is one. */
-    async closeAnomaly(userId: string, labels: Readonly<Record<string, string>>, t: number): Promise<void> {
+    /** Closes the series' open anomaly at `t` (ms), if there is one; `value` is the series' value then. */
+    async closeAnomaly(userId: string, labels: Readonly<Record<string, string>>, t: number, value?: number): Promise<void> {
       const open = await anomalies.findOpen(userId, anomalySeriesKey(labels));
       if (!open) return;
       const closed = { status: "closed", ended_at: new Date(t).toISOString(), updated_at: nowIso() };
       await anomalies.update(userId, open.id, closed);
-      await onEvent?.({ kind: "closed", userId, anomaly: presentAnomaly({ ...open, ...closed }), t });
+      await onEvent?.({ kind: "closed", userId, anomaly: presentAnomaly({ ...open, ...closed }), t, ...(value !== undefined && { value }) });
     },
 
     /** Puts anomalies into an incident. */

@@ -118,12 +118,20 @@ export function createDetectionEngine({ store, anomalies, states, clock, logger,
    * within a batch (a backfill carries hours per series) the events are collected and applied in
    * sample-time order afterwards: incidents see anomalies open and close as they would have live.
    */
-  function recordEvent(actions: RecordAction[], userId: string, event: ReturnType<typeof stepEpisode>, t: number, labels: Readonly<Record<string, string>>, observation: () => AnomalyObservation | undefined): void {
+  function recordEvent(
+    actions: RecordAction[],
+    userId: string,
+    event: ReturnType<typeof stepEpisode>,
+    t: number,
+    labels: Readonly<Record<string, string>>,
+    value: number,
+    observation: () => AnomalyObservation | undefined,
+  ): void {
     if (event === "open" || event === "extend") {
       const o = observation();
       if (o) actions.push({ t, apply: () => anomalies.observeAnomaly(userId, o).then(() => undefined) });
     } else if (event === "close") {
-      actions.push({ t, apply: () => anomalies.closeAnomaly(userId, labels, t) });
+      actions.push({ t, apply: () => anomalies.closeAnomaly(userId, labels, t, value) });
     }
   }
 
@@ -161,7 +169,7 @@ export function createDetectionEngine({ store, anomalies, states, clock, logger,
         outputSamples[3]!.push({ t: sample.t, v: scored.upper });
         const event = stepEpisode(state.episode, scored.score, state.threshold, settings.episode);
         if (llmMode) continue;
-        recordEvent(actions, userId, event, sample.t, item.labels, () =>
+        recordEvent(actions, userId, event, sample.t, item.labels, scored.value, () =>
           scored.direction === null
             ? undefined
             : {
@@ -220,7 +228,7 @@ export function createDetectionEngine({ store, anomalies, states, clock, logger,
       const event = stepEpisode(host.episode, scored.score, 1, settings.episode);
       if (llmMode) continue;
       const top = scored.contributors.slice(0, 3);
-      recordEvent(actions, userId, event, scrape.t, labels, () => ({
+      recordEvent(actions, userId, event, scrape.t, labels, scored.score, () => ({
         labels,
         t: scrape.t,
         score: scored.score,
