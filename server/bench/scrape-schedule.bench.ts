@@ -6,7 +6,8 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { createEmbeddedMetricStore } from "#server/modules/metric-store/index.ts";
-import { createScrapeScheduler, createScrapeService, scrapeOffset, type ScrapeJob } from "#server/modules/scrape/index.ts";
+import { createScrapeScheduler, createScrapeService, type ScrapeJob } from "#server/modules/scrape/index.ts";
+import { hashedOffset } from "#server/platform/timers.ts";
 import { createLogger } from "#server/platform/logger.ts";
 import { createOutboundPolicy } from "#server/platform/outbound/outbound-policy.rules.ts";
 
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
       // Its slots are offset + k × interval: how far past the last slot it started (waiting for a
       // concurrency slot included).
       const started = Date.now();
-      const sinceSlot = (((started - scrapeOffset(job.id, job.intervalMs)) % INTERVAL_MS) + INTERVAL_MS) % INTERVAL_MS;
+      const sinceSlot = (((started - hashedOffset(job.id, job.intervalMs)) % INTERVAL_MS) + INTERVAL_MS) % INTERVAL_MS;
       // A timer may fire a millisecond early: that is just before the next slot, not a late one.
       if (measuring) lateness.push(sinceSlot > INTERVAL_MS / 2 ? sinceSlot - INTERVAL_MS : sinceSlot);
       const report = await scraper.scrapeTarget(job);

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { compressSync } from "snappy";
 import type { AnalysisResult } from "@auspex/shared/contracts/incidents.ts";
-import { encodeWriteRequest } from "#test/support/remote-write-encoder.ts";
+import { remoteWrite } from "#test/support/remote-write.ts";
 import { manualClock, startTestApp, type TestApp } from "#test/harness.ts";
 import { assertError } from "#test/support/assert-error.ts";
 
@@ -26,13 +25,7 @@ describe("POST /api/v1/analysis", () => {
   };
   const writeLoad = async (key: string, instance: string, value: (i: number) => number) => {
     const samples = Array.from({ length: 40 }, (_, i) => ({ t: T_END - 40 * MIN + i * MIN, v: value(i) }));
-    const response = await t.auspex.app.inject({
-      method: "POST",
-      url: "/prometheus/api/v1/write",
-      headers: { "content-type": "application/x-protobuf", "content-encoding": "snappy", authorization: `Bearer ${key}` },
-      payload: compressSync(Buffer.from(encodeWriteRequest([{ labels: { __name__: "node_load1", instance, job: "node" }, samples }]))),
-    });
-    assert.equal(response.statusCode, 204, response.body);
+    await remoteWrite(t.auspex.app, key, [{ labels: { __name__: "node_load1", instance, job: "node" }, samples }]);
   };
 
   before(async () => {

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { compressSync } from "snappy";
 import type { Anomaly } from "@auspex/shared/contracts/anomalies.ts";
 import { seededRandom } from "#test/support/random.ts";
-import { encodeWriteRequest } from "#test/support/remote-write-encoder.ts";
+import type { EncodableSeries } from "#test/support/remote-write-encoder.ts";
+import { remoteWrite as sendRemoteWrite } from "#test/support/remote-write.ts";
 import { syntheticHost } from "#test/support/synthetic-host.ts";
 import { manualClock, startTestApp, type TestApp } from "#test/harness.ts";
 
@@ -23,15 +23,7 @@ describe("streaming detection", () => {
   let key: string;
 
   /** One remote_write request. */
-  const remoteWrite = async (series: Parameters<typeof encodeWriteRequest>[0]): Promise<void> => {
-    const response = await t.auspex.app.inject({
-      method: "POST",
-      url: "/prometheus/api/v1/write",
-      headers: { "content-type": "application/x-protobuf", "content-encoding": "snappy", authorization: `Bearer ${key}` },
-      payload: compressSync(Buffer.from(encodeWriteRequest(series))),
-    });
-    assert.equal(response.statusCode, 204, response.body);
-  };
+  const remoteWrite = (series: EncodableSeries[]): Promise<void> => sendRemoteWrite(t.auspex.app, key, series);
   /** remote_write of `values` at 15 s from `from` for one series, then waits for detection. */
   const write = async (labels: Record<string, string>, from: number, values: number[]): Promise<void> => {
     await remoteWrite([{ labels, samples: values.map((v, i) => ({ t: from + i * STEP, v })) }]);

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { compressSync } from "snappy";
 import type { Anomaly } from "@auspex/shared/contracts/anomalies.ts";
 import type { AnalysisBatch, Incident } from "@auspex/shared/contracts/incidents.ts";
 import { DATA_TAG } from "#server/modules/ai/index.ts";
 import { replyJson, startFakeLlmServer, textOf, type FakeLlmServer, type RecordedRequest } from "#test/support/fake-llm-server.ts";
-import { encodeWriteRequest, type EncodableSeries } from "#test/support/remote-write-encoder.ts";
+import type { EncodableSeries } from "#test/support/remote-write-encoder.ts";
+import { remoteWrite } from "#test/support/remote-write.ts";
 import { manualClock, startTestApp, type TestApp } from "#test/harness.ts";
 
 /*
@@ -37,15 +37,7 @@ describe("analysis batches and llm mode", () => {
   let llmUser: { token: string; key: string };
   let statUser: { token: string; key: string };
 
-  const write = async (key: string, series: EncodableSeries[]) => {
-    const response = await t.auspex.app.inject({
-      method: "POST",
-      url: "/prometheus/api/v1/write",
-      headers: { "content-type": "application/x-protobuf", "content-encoding": "snappy", authorization: `Bearer ${key}` },
-      payload: compressSync(Buffer.from(encodeWriteRequest(series))),
-    });
-    assert.equal(response.statusCode, 204, response.body);
-  };
+  const write = (key: string, series: EncodableSeries[]) => remoteWrite(t.auspex.app, key, series);
   /** node_load1 of two hosts each minute over [from, to): web-1 at `load(t)`, web-2 flat. */
   const hosts = (from: number, to: number, load: (t: number) => number): EncodableSeries[] => {
     const times: number[] = [];

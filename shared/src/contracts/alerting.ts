@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Timestamp } from "./auth.ts";
+import { LimitParam, TimeParam } from "./params.ts";
 
 /** A duration as Prometheus writes one: 30s, 5m, 4h, 1d, 1h30m. */
 export const DurationText = z
@@ -112,22 +113,13 @@ export const Alert = z
   .meta({ id: "Alert" });
 export type Alert = z.infer<typeof Alert>;
 
-const TimeParam = z.string().transform((value, ctx) => {
-  const ms = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : /^\d{4}-\d\d-\d\dT/.test(value) ? Date.parse(value) : NaN;
-  if (!Number.isFinite(ms)) {
-    ctx.addIssue({ code: "custom", message: "must be an RFC 3339 time (2026-01-02T03:04:05Z) or Unix seconds" });
-    return z.NEVER;
-  }
-  return ms;
-});
-const Limit = z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(1, "must be at least 1").max(1000, "must be at most 1000");
 
 export const AlertFilters = z.strictObject({
   state: AlertState.optional(),
   source: z.enum(["rule", "anomaly", "incident", "external"]).optional(),
   silenced: z.enum(["true", "false"]).optional().describe("Only muted (true) or unmuted (false) alerts"),
   filter: z.array(MatcherText).or(MatcherText.transform((m) => [m])).optional().describe("Matchers on the alert's labels"),
-  limit: Limit.optional().describe("Default 500"),
+  limit: LimitParam.optional().describe("Default 500"),
 });
 export type AlertFilters = z.infer<typeof AlertFilters>;
 
@@ -155,7 +147,7 @@ export const AlertHistoryFilters = z
     to: TimeParam.optional(),
     fingerprint: z.string().min(1).max(64).optional(),
     alertname: z.string().min(1).max(200).optional(),
-    limit: Limit.optional().describe("Default 500"),
+    limit: LimitParam.optional().describe("Default 500"),
   })
   .refine((f) => f.from === undefined || f.to === undefined || f.from <= f.to, { path: ["to"], message: "must not be before from" });
 export type AlertHistoryFilters = z.infer<typeof AlertHistoryFilters>;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Timestamp } from "./auth.ts";
+import { LimitParam, TimeParam } from "./params.ts";
 
 export const AnomalyStatus = z.enum(["open", "closed"]);
 export type AnomalyStatus = z.infer<typeof AnomalyStatus>;
@@ -37,18 +38,6 @@ export const Anomaly = z
   .meta({ id: "Anomaly" });
 export type Anomaly = z.infer<typeof Anomaly>;
 
-/** A time as RFC 3339 text or Unix seconds (Prometheus accepts both). */
-const TimeParam = z
-  .string()
-  .transform((value, ctx) => {
-    const ms = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : /^\d{4}-\d\d-\d\dT/.test(value) ? Date.parse(value) : NaN;
-    if (!Number.isFinite(ms)) {
-      ctx.addIssue({ code: "custom", message: "must be an RFC 3339 time (2026-01-02T03:04:05Z) or Unix seconds" });
-      return z.NEVER;
-    }
-    return ms;
-  });
-
 export const AnomalyFilters = z
   .strictObject({
     from: TimeParam.optional().describe("Anomalies still open at or ending after this time"),
@@ -60,7 +49,7 @@ export const AnomalyFilters = z
       .optional()
       .describe("Only anomalies whose peak score reached this"),
     status: AnomalyStatus.optional(),
-    limit: z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(1).max(1000).optional().describe("Default 100"),
+    limit: LimitParam.optional().describe("Default 100"),
   })
   .refine((f) => f.from === undefined || f.to === undefined || f.from <= f.to, { path: ["to"], message: "must not be before from" });
 export type AnomalyFilters = z.infer<typeof AnomalyFilters>;

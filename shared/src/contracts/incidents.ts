@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { Anomaly } from "./anomalies.ts";
 import { Timestamp } from "./auth.ts";
+import { LimitParam, TimeParam } from "./params.ts";
 import { CauseKind, Rca, Severity } from "./rca.ts";
 
 export const IncidentStatus = z.enum(["open", "acknowledged", "resolved"]);
@@ -77,17 +78,7 @@ export const IncidentDetail = Incident.extend({
 }).meta({ id: "IncidentDetail" });
 export type IncidentDetail = z.infer<typeof IncidentDetail>;
 
-/** A time as RFC 3339 text or Unix seconds. */
-const TimeParam = z.string().transform((value, ctx) => {
-  const ms = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : /^\d{4}-\d\d-\d\dT/.test(value) ? Date.parse(value) : NaN;
-  if (!Number.isFinite(ms)) {
-    ctx.addIssue({ code: "custom", message: "must be an RFC 3339 time (2026-01-02T03:04:05Z) or Unix seconds" });
-    return z.NEVER;
-  }
-  return ms;
-});
 
-const Limit = z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(1, "must be at least 1").max(1000, "must be at most 1000");
 
 export const IncidentFilters = z
   .strictObject({
@@ -96,7 +87,7 @@ export const IncidentFilters = z
     from: TimeParam.optional().describe("Incidents not resolved before this time"),
     to: TimeParam.optional().describe("Incidents started at or before this time"),
     target: z.string().min(1).max(300).optional().describe("An affected instance"),
-    limit: Limit.optional().describe("Default 100"),
+    limit: LimitParam.optional().describe("Default 100"),
   })
   .refine((f) => f.from === undefined || f.to === undefined || f.from <= f.to, { path: ["to"], message: "must not be before from" });
 export type IncidentFilters = z.infer<typeof IncidentFilters>;
@@ -136,7 +127,7 @@ export const RcaListItem = z
   .meta({ id: "RcaListItem" });
 
 export const RcaFilters = z
-  .strictObject({ from: TimeParam.optional(), to: TimeParam.optional(), limit: Limit.optional().describe("Default 100") })
+  .strictObject({ from: TimeParam.optional(), to: TimeParam.optional(), limit: LimitParam.optional().describe("Default 100") })
   .refine((f) => f.from === undefined || f.to === undefined || f.from <= f.to, { path: ["to"], message: "must not be before from" });
 export type RcaFilters = z.infer<typeof RcaFilters>;
 
@@ -161,7 +152,7 @@ export const AnalysisBatch = z
 export type AnalysisBatch = z.infer<typeof AnalysisBatch>;
 
 export const BatchFilters = z
-  .strictObject({ from: TimeParam.optional(), to: TimeParam.optional(), limit: Limit.optional().describe("Default 100") })
+  .strictObject({ from: TimeParam.optional(), to: TimeParam.optional(), limit: LimitParam.optional().describe("Default 100") })
   .refine((f) => f.from === undefined || f.to === undefined || f.from <= f.to, { path: ["to"], message: "must not be before from" });
 export type BatchFilters = z.infer<typeof BatchFilters>;
 

@@ -2,42 +2,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { SeriesBatch } from "#server/modules/metric-store/index.ts";
 import type { Value } from "#server/modules/query/index.ts";
-import { createRulesScheduler, evaluationOffset, type LoadedGroup, type RuleAlertSink, type RuleTimers } from "#server/modules/rules/rules-scheduler.ts";
+import { createRulesScheduler, type LoadedGroup, type RuleAlertSink } from "#server/modules/rules/rules-scheduler.ts";
 import { parseRuleFile } from "#server/modules/rules/rule-file.rules.ts";
 import { createLogger } from "#server/platform/logger.ts";
 import { isStaleNaN } from "#server/platform/staleness.ts";
+import { hashedOffset } from "#server/platform/timers.ts";
+import { virtualTimers } from "#test/support/virtual-timers.ts";
 
-async function settle(): Promise<void> {
-  for (let i = 0; i < 50; i++) await Promise.resolve();
-}
-
-/** Timers on virtual time: `advance` fires due callbacks in time order. */
-function virtualTimers(start = 1_000_000): RuleTimers & { advance(ms: number): Promise<void> } {
-  let now = start;
-  let nextId = 0;
-  const queue = new Map<number, { at: number; callback: () => void }>();
-  return {
-    now: () => now,
-    setTimeout: (callback, ms) => {
-      const id = ++nextId;
-      queue.set(id, { at: now + ms, callback });
-      return id;
-    },
-    clearTimeout: (handle) => void queue.delete(handle as number),
-    async advance(ms) {
-      const end = now + ms;
-      for (;;) {
-        const due = [...queue.entries()].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
-        if (!due) break;
-        queue.delete(due[0]);
-        now = due[1].at;
-        due[1].callback();
-        await settle();
-      }
-      now = end;
-    },
-  };
-}
 
 const logger = createLogger({ level: "silent", format: "json" });
 
@@ -97,7 +68,7 @@ describe("rules scheduler", () => {
     await h.scheduler.syncAll();
     assert.equal(h.scheduler.size, 1);
     await h.timers.advance(35_000);
-    const offset = evaluationOffset("u1\u0000rules.yml\u0000g", 10_000);
+    const offset = hashedOffset("u1\u0000rules.yml\u0000g", 10_000);
     const times = [...new Set(h.queries.map(([, t]) => t))];
     assert.ok(times.length >= 3);
     for (const t of times) assert.equal((t - offset) % 10_000, 0, `evaluated at ${t}, off the slot`);

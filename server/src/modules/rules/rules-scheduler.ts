@@ -1,5 +1,6 @@
 import type { Logger } from "#server/platform/logger.ts";
 import { STALE_NAN } from "#server/platform/staleness.ts";
+import { hashedOffset, realTimers, type Timers } from "#server/platform/timers.ts";
 import type { SeriesBatch } from "#server/modules/metric-store/index.ts";
 import type { Value } from "#server/modules/query/index.ts";
 import type { Labels } from "#server/modules/rules/alerting.rules.ts";
@@ -7,21 +8,7 @@ import { createGroupEvaluator, type GroupEvalResult, type GroupEvaluator, type R
 import type { RuleGroupDef } from "#server/modules/rules/rule-file.rules.ts";
 
 /** Timer functions, injectable so tests run the schedule on virtual time. */
-export interface RuleTimers {
-  now(): number;
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realRuleTimers: RuleTimers = {
-  now: () => Date.now(),
-  setTimeout: (callback, ms) => {
-    const handle = setTimeout(callback, ms);
-    handle.unref();
-    return handle;
-  },
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+export type RuleTimers = Timers;
 
 /** Receives, after each evaluation of a group, the group's alerts (pending, firing, and resolved within 15 min). */
 export type RuleAlertSink = (userId: string, update: { group: string; file: string; evaluatedAt: number; alerts: RuleAlert[] }) => Promise<void>;
@@ -74,12 +61,6 @@ interface Loop {
   stopped: boolean;
 }
 
-/** Spreads groups over their interval by a hash of their identity, as Prometheus offsets group evaluations. */
-export function evaluationOffset(key: string, intervalMs: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % intervalMs;
-}
 
 const loopKey = (userId: string, file: string, group: string): string => `${userId}\u0000${file}\u0000${group}`;
 
@@ -104,7 +85,7 @@ function toBatch(samples: ReadonlyArray<{ labels: Labels; t: number; v: number }
  * rules keeps the alert state of unchanged rules.
  */
 export function createRulesScheduler(deps: Deps) {
-  const timers = deps.timers ?? realRuleTimers;
+  const timers = deps.timers ?? realTimers;
   const loops = new Map<string, Loop>();
   const externalLabels = deps.externalLabels ?? {};
   let closed = false;
@@ -139,7 +120,7 @@ export function createRulesScheduler(deps: Deps) {
   const schedule = (loop: Loop): void => {
     if (loop.stopped || closed) return;
     const now = timers.now();
-    const offset = evaluationOffset(loop.key, loop.intervalMs);
+    const offset = hashedOffset(loop.key, loop.intervalMs);
     let next = Math.floor((now - offset) / loop.intervalMs) * loop.intervalMs + offset + loop.intervalMs;
     // A timer that fires a little early must not evaluate the same slot twice.
     if (next <= loop.lastSlot) next = loop.lastSlot + loop.intervalMs;

@@ -1,43 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createScrapeScheduler, scrapeOffset, type Timers } from "#server/modules/scrape/scrape-scheduler.ts";
+import { createScrapeScheduler } from "#server/modules/scrape/scrape-scheduler.ts";
 import type { ScrapeReport } from "#server/modules/scrape/scrape.service.ts";
 import type { ScrapeTarget } from "#server/modules/targets/index.ts";
 import { createLogger } from "#server/platform/logger.ts";
+import { hashedOffset, type Timers } from "#server/platform/timers.ts";
+import { settle, virtualTimers } from "#test/support/virtual-timers.ts";
 
-/** Lets pending promise callbacks (scrapes finishing, loops releasing their slot) run. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await Promise.resolve();
-}
-
-/** Timers on virtual time: `advance` fires due callbacks in time order. */
-function virtualTimers(start = 1_000_000): Timers & { advance(ms: number): Promise<void>; pending(): number } {
-  let now = start;
-  let nextId = 0;
-  const queue = new Map<number, { at: number; callback: () => void }>();
-  return {
-    now: () => now,
-    setTimeout: (callback, ms) => {
-      const id = ++nextId;
-      queue.set(id, { at: now + ms, callback });
-      return id;
-    },
-    clearTimeout: (handle) => void queue.delete(handle as number),
-    async advance(ms) {
-      const end = now + ms;
-      for (;;) {
-        const due = [...queue.entries()].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
-        if (!due) break;
-        queue.delete(due[0]);
-        now = due[1].at;
-        due[1].callback();
-        await settle();
-      }
-      now = end;
-    },
-    pending: () => queue.size,
-  };
-}
 
 const target = (id: string, intervalMs = 10_000): ScrapeTarget => ({
   id,
@@ -82,9 +51,9 @@ describe("scrape scheduler", () => {
     const times = (id: string) => scraped.filter(([t]) => t === id).map(([, at]) => at);
     assert.equal(times("a").length, 2);
     assert.equal(times("b").length, 4);
-    for (const at of times("a")) assert.equal(at % 10_000, scrapeOffset("a", 10_000));
-    for (const at of times("b")) assert.equal(at % 5_000, scrapeOffset("b", 5_000));
-    assert.notEqual(scrapeOffset("a", 10_000), scrapeOffset("c", 10_000), "targets spread over the interval");
+    for (const at of times("a")) assert.equal(at % 10_000, hashedOffset("a", 10_000));
+    for (const at of times("b")) assert.equal(at % 5_000, hashedOffset("b", 5_000));
+    assert.notEqual(hashedOffset("a", 10_000), hashedOffset("c", 10_000), "targets spread over the interval");
     targets = [];
     await scheduler.sync();
     assert.equal(scheduler.size, 0);

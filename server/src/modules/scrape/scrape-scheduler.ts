@@ -1,24 +1,7 @@
 import type { Logger } from "#server/platform/logger.ts";
 import { createSemaphore } from "#server/platform/semaphore.ts";
+import { hashedOffset, realTimers, type Timers } from "#server/platform/timers.ts";
 import type { ScrapeJob, ScrapeReport, ScrapeService } from "#server/modules/scrape/scrape.service.ts";
-
-/** Timer functions, injectable so tests can run the schedule on virtual time. */
-export interface Timers {
-  now(): number;
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realTimers: Timers = {
-  now: () => Date.now(),
-  setTimeout: (callback, ms) => {
-    const handle = setTimeout(callback, ms);
-    // Scrape timers alone must not keep the process alive (shutdown closes the scheduler).
-    handle.unref();
-    return handle;
-  },
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 interface Deps {
   listTargets: () => Promise<ScrapeJob[]>;
@@ -43,13 +26,6 @@ function fingerprint(job: ScrapeJob): string {
   return JSON.stringify(settings);
 }
 
-/** Spreads targets over their interval by a hash of their id, as Prometheus offsets its scrapes. */
-export function scrapeOffset(targetId: string, intervalMs: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < targetId.length; i++) h = Math.imul(h ^ targetId.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % intervalMs;
-}
-
 /**
  * Runs every enabled target on its own interval, at a fixed offset inside it, never two scrapes
  * of one target at once, and at most `maxConcurrent` scrapes over all targets. Each target has
@@ -65,7 +41,7 @@ export function createScrapeScheduler({ listTargets, scraper, logger, timers = r
     if (loop.stopped) return;
     const { intervalMs } = loop.target;
     const now = timers.now();
-    const offset = scrapeOffset(loop.target.id, intervalMs);
+    const offset = hashedOffset(loop.target.id, intervalMs);
     const next = Math.floor((now - offset) / intervalMs) * intervalMs + offset + intervalMs;
     loop.timer = timers.setTimeout(() => tick(loop), next - now);
   };
