@@ -88,7 +88,25 @@ function ruleFingerprint(rule: RuleDef): string {
   return JSON.stringify(rule);
 }
 
-export function createGroupEvaluator(group: RuleGroupDef, file: string) {
+/** How far back a restart looks for an alert's pending state (Prometheus's --rules.alert.for-outage-tolerance). */
+const OUTAGE_TOLERANCE_MS = 3_600_000;
+/** Rules with a shorter `for` start over; longer ones keep at least this much to go (--rules.alert.for-grace-period). */
+const FOR_GRACE_PERIOD_MS = 600_000;
+
+function exactSelector(name: string, labels: Labels): string {
+  const matchers = Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(labels[k])}`);
+  return `${name}{${matchers.join(",")}}`;
+}
+
+/**
+ * `restoreForState`: a group loaded at start (not a changed group taking over its predecessor's
+ * state) restores its pending alerts' activeAt from ALERTS_FOR_STATE after its first evaluation,
+ * as Prometheus does, and writes no ALERTS series until then.
+ */
+export function createGroupEvaluator(group: RuleGroupDef, file: string, options: { restoreForState?: boolean } = {}) {
+  let pendingRestore = options.restoreForState ?? false;
   const slots: RuleSlot[] = group.rules.map((rule) => ({
     rule,
     alerting: rule.kind === "alerting" ? createAlertingRuleState() : undefined,
@@ -118,6 +136,43 @@ export function createGroupEvaluator(group: RuleGroupDef, file: string) {
       }
     }
     return out;
+  }
+
+  /**
+   * Prometheus's RestoreForState: each pending alert of a rule whose `for` is at least the grace
+   * period takes back the activeAt its last ALERTS_FOR_STATE sample (within the outage tolerance)
+   * recorded; time spent down counts as pending unless the alert would then fire within the grace
+   * period, in which case it fires one grace period from now. Alerts that had already fired keep
+   * their activeAt.
+   */
+  async function restoreForState(ts: number, io: GroupEvalIo): Promise<void> {
+    for (const slot of slots) {
+      if (!slot.alerting || slot.rule.forMs < FOR_GRACE_PERIOD_MS) continue;
+      for (const alert of slot.alerting.active.values()) {
+        if (alert.state !== "pending") continue;
+        let value: Value;
+        try {
+          value = await io.query(`${exactSelector("ALERTS_FOR_STATE", alert.labels)}[${OUTAGE_TOLERANCE_MS / 1000}s]`, ts);
+        } catch {
+          continue;
+        }
+        if (value.type !== "matrix") continue;
+        const series = value.series.find((x) => Object.keys(x.labels).length === Object.keys(alert.labels).length + 1);
+        const last = series?.points.filter((p) => Number.isFinite(p.v) && p.t < ts).at(-1);
+        if (!last) continue;
+        const downAt = last.t;
+        let activeAt = last.v * 1000;
+        const remaining = slot.rule.forMs - (downAt - activeAt);
+        if (remaining <= 0) {
+          // It was firing before the restart: keep its original activeAt.
+        } else if (remaining < FOR_GRACE_PERIOD_MS) {
+          activeAt = ts + FOR_GRACE_PERIOD_MS - slot.rule.forMs;
+        } else {
+          activeAt += ts - downAt;
+        }
+        alert.activeAt = activeAt;
+      }
+    }
   }
 
   return {
@@ -151,7 +206,9 @@ export function createGroupEvaluator(group: RuleGroupDef, file: string) {
         }
         const current = new Map<string, Labels>();
         const batch: Array<{ labels: Labels; t: number; v: number }> = [];
-        for (const s of result.output) {
+        // Before the restore, an alert's ALERTS_FOR_STATE would be a fresh activeAt hiding the one to restore.
+        const output = pendingRestore && slot.alerting ? [] : result.output;
+        for (const s of output) {
           current.set(labelsKey(s.labels), s.labels);
           batch.push({ labels: s.labels, t: queryAt, v: s.value });
         }
@@ -167,6 +224,10 @@ export function createGroupEvaluator(group: RuleGroupDef, file: string) {
           errors.push({ rule: slot.rule.name, ruleIndex: index + 1, error: slot.status.lastError });
         }
         slot.status.evaluationMs = io.now() - ruleStarted;
+      }
+      if (pendingRestore) {
+        pendingRestore = false;
+        await restoreForState(ts, io);
       }
       lastEvaluation = ts;
       lastDurationMs = io.now() - started;
@@ -191,6 +252,7 @@ export function createGroupEvaluator(group: RuleGroupDef, file: string) {
 
     /** Carries the alert state of unchanged rules over from the evaluator of the previous version of this group. */
     adopt(previous: { slots(): readonly RuleSlot[]; status(): { lastEvaluation: number | undefined } }): void {
+      pendingRestore = false;
       const byFingerprint = new Map<string, RuleSlot>();
       for (const slot of previous.slots()) byFingerprint.set(ruleFingerprint(slot.rule), slot);
       for (const slot of slots) {

@@ -165,7 +165,7 @@ export function createRulesScheduler(deps: Deps) {
       const fingerprint = JSON.stringify([g.group, intervalMs]);
       const existing = loops.get(key);
       if (existing && existing.fingerprint === fingerprint) continue;
-      const evaluator = createGroupEvaluator(g.group, g.file);
+      const evaluator = createGroupEvaluator(g.group, g.file, { restoreForState: true });
       const loop: Loop = { userId, key, fingerprint, intervalMs, evaluator, timer: undefined, lastSlot: -Infinity, chain: Promise.resolve(), stopped: false };
       if (existing) {
         await stopLoop(existing, false);
