@@ -8,7 +8,7 @@ import { startFakeReceiver, startFakeSmtpServer, type FakeHttpReceiver, type Fak
  * An incident from the anomaly stream, through the alerting pipeline, to every kind of channel
  * (real local receivers speaking Slack, PagerDuty, Teams, Discord, webhook and SMTP): firing
  * and resolved messages in each channel's format, seed 000's incident text in email and Slack,
- * PagerDuty trigger and resolve under one dedup_key.
+ * PagerDuty trigger, acknowledge and resolve under one dedup_key.
  */
 
 const T0 = Date.parse("2026-10-05T09:00:00Z");
@@ -95,16 +95,27 @@ describe("alerting to every channel kind", () => {
     assert.match(teams.attachments[0]?.content.body[0]?.text ?? "", /\[(HIGH|CRITICAL)\]/);
     assert.ok((receivers.discord.requests[0]!.json as { embeds?: unknown[] }).embeds?.length, "Discord embeds");
 
+    // Acknowledged: PagerDuty acknowledges the same incident; the others say who and why.
+    const [alert] = (await t.auspex.app.inject({ method: "GET", url: "/api/v1/alerts?filter=alertname%3D%22Incident%22", headers: { authorization: `Bearer ${key}` } })).json<{ alerts: Array<{ id: string }> }>().alerts;
+    const ack = await t.auspex.app.inject({ method: "POST", url: `/api/v1/alerts/${alert!.id}/ack`, headers: { authorization: `Bearer ${key}` }, payload: { note: "on it" } });
+    assert.equal(ack.statusCode, 200, ack.body);
+    await deliver(1);
+    for (const [kind, r] of Object.entries(receivers)) assert.equal(r.accepted().length, 2, `${kind}: an acknowledgement`);
+    const acknowledge = receivers.pagerduty.requests[1]!.json as { event_action: string; dedup_key: string };
+    assert.deepEqual([acknowledge.event_action, acknowledge.dedup_key], ["acknowledge", trigger.dedup_key]);
+    assert.match(receivers.slack.requests[1]!.body, /channels_owner/);
+    assert.match(receivers.slack.requests[1]!.body, /on it/);
+
     // Resolved by hand: every channel hears it once more; PagerDuty resolves the same incident.
     const [incident] = (await t.auspex.app.inject({ method: "GET", url: "/api/v1/incidents", headers: { authorization: `Bearer ${key}` } })).json<{ incidents: Array<{ id: string }> }>().incidents;
     const resolved = await t.auspex.app.inject({ method: "POST", url: `/api/v1/incidents/${incident!.id}/resolve`, headers: { authorization: `Bearer ${key}` }, payload: { note: "restarted" } });
     assert.equal(resolved.statusCode, 200, resolved.body);
     await deliver(60);
-    for (const [kind, r] of Object.entries(receivers)) assert.equal(r.accepted().length, 2, `${kind}: a resolved message`);
-    const resolve = receivers.pagerduty.requests[1]!.json as { event_action: string; dedup_key: string };
+    for (const [kind, r] of Object.entries(receivers)) assert.equal(r.accepted().length, 3, `${kind}: a resolved message`);
+    const resolve = receivers.pagerduty.requests[2]!.json as { event_action: string; dedup_key: string };
     assert.deepEqual([resolve.event_action, resolve.dedup_key], ["resolve", trigger.dedup_key]);
-    assert.equal((receivers.webhook.requests[1]!.json as { status: string }).status, "resolved");
-    assert.equal(smtp.messages.length, 2);
-    assert.match(smtp.messages[1]!.text, /RESOLVED/);
+    assert.equal((receivers.webhook.requests[2]!.json as { status: string }).status, "resolved");
+    assert.equal(smtp.messages.length, 3);
+    assert.match(smtp.messages[2]!.text, /RESOLVED/);
   });
 });

@@ -60,7 +60,10 @@ export function registerAlertingRoutes(app: FastifyInstance, alerting: AlertingS
     },
     config: { auth: "admin" },
     preHandler: limits.api,
-    handler: async (request) => alerting.acknowledgeAlert(actorOf(request), request.params.id, request.body.note),
+    handler: async (request) => {
+      const actor = actorOf(request);
+      return alerting.acknowledgeAlert(actor, request.params.id, request.body.note, await authorOf(actor));
+    },
   });
 
   routes.post("/api/v1/alerts/webhook", {

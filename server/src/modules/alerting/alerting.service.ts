@@ -507,7 +507,7 @@ export function createAlertingService(deps: AlertingDeps) {
       await applyUpdates(userId, "incident", incident.id, updates, true);
       if (incident.status === "acknowledged") {
         const a = u.alerts.get(fingerprintOf(labels));
-        if (a && a.acknowledgedAt === null) await acknowledge(userId, a, incident.acknowledgedNote);
+        if (a && a.acknowledgedAt === null) await acknowledge(userId, a, incident.acknowledgedNote, "incident acknowledgement");
       }
     },
 
@@ -543,11 +543,11 @@ export function createAlertingService(deps: AlertingDeps) {
         .slice(0, filters.limit ?? 500);
     },
 
-    async acknowledgeAlert(actor: Actor, fingerprint: string, note: string | undefined): Promise<Alert> {
+    async acknowledgeAlert(actor: Actor, fingerprint: string, note: string | undefined, by: string): Promise<Alert> {
       const u = await stateOf(actor.userId);
       const a = u.alerts.get(fingerprint);
       if (!a) throw new NotFoundError("alert", fingerprint);
-      await acknowledge(actor.userId, a, note ?? null);
+      await acknowledge(actor.userId, a, note ?? null, by);
       return present(a, mutes(u, now()).get(fingerprint));
     },
 
@@ -651,14 +651,32 @@ export function createAlertingService(deps: AlertingDeps) {
     },
   };
 
-  async function acknowledge(userId: string, a: AlertRecord, note: string | null): Promise<void> {
+  /**
+   * Records the acknowledgement and tells the receivers that heard the alert fire (PagerDuty as
+   * an acknowledge event under the group's dedup key, the others as a message), in one transaction.
+   */
+  async function acknowledge(userId: string, a: AlertRecord, note: string | null, by: string): Promise<void> {
+    const u = await stateOf(userId);
     const at = now();
     a.acknowledgedAt = at;
     a.acknowledgedNote = note;
     a.updatedAt = at;
-    await deps.db.transaction().execute((tx) =>
-      repository.write(tx, userId, { alerts: [toRow(userId, a)], history: [history(userId, a, "acknowledged", note ? `acknowledged: ${note}` : "acknowledged", at)] }),
-    );
+    const items: OutboxItem[] = [];
+    for (const group of u.groups.values()) {
+      if (!group.members.has(a.fingerprint) || !group.state.notified.includes(a.fingerprint)) continue;
+      const r = u.routes.get(group.state.routeId) ?? u.route;
+      const { found } = await receiversOf(userId, r.receivers);
+      for (const channel of found) {
+        const notification = { ...buildNotification({ groupKey: group.state.key, groupLabels: group.state.groupLabels, receiver: channel.name, externalURL: deps.externalURL, firing: [a], resolved: [] }), acknowledged: { by, note } };
+        const idempotencyKey = createHash("sha256").update(`${userId}\u0000${group.state.key}\u0000${channel.id}\u0000ack\u0000${a.fingerprint}\u0000${at}`).digest("hex").slice(0, 32);
+        items.push({ userId, channelId: channel.id, notification, idempotencyKey, event: "acknowledge" });
+      }
+    }
+    await deps.db.transaction().execute(async (tx) => {
+      await repository.write(tx, userId, { alerts: [toRow(userId, a)], history: [history(userId, a, "acknowledged", note ? `acknowledged: ${note}` : "acknowledged", at)] });
+      if (items.length > 0) await deps.outbox.enqueue(tx, items);
+    });
+    if (items.length > 0) deps.outbox.wake();
   }
 }
 
