@@ -1,4 +1,4 @@
-import { promqlString, type EvidenceQuery } from "#server/modules/rca/evidence-queries.rules.ts";
+import { promqlString, type EvidenceQuery, type SignalName } from "#server/modules/rca/evidence-queries.rules.ts";
 
 /**
  * From the evidence queries' results to signal observations: for each series, its baseline (median
@@ -7,24 +7,8 @@ import { promqlString, type EvidenceQuery } from "#server/modules/rca/evidence-q
  * saturation threshold. Pure.
  */
 
-export type DerivedSignal =
-  | "memory_available_ratio"
-  | "swap_used_ratio"
-  | "major_faults_rate"
-  | "cpu_busy_share"
-  | "cpu_iowait_share"
-  | "cpu_steal_share"
-  | "load_per_cpu"
-  | "filesystem_avail_ratio"
-  | "filesystem_fill_forecast"
-  | "disk_busy_ratio"
-  | "disk_read_rate"
-  | "disk_write_rate"
-  | "network_errors_rate"
-  | "network_drops_rate"
-  | "process_restarts"
-  | "up"
-  | "service";
+/** The queried signals, with the CPU mode shares split by mode. */
+export type DerivedSignal = Exclude<SignalName, "cpu_mode_share"> | "cpu_busy_share" | "cpu_iowait_share" | "cpu_steal_share";
 
 export interface ResultSeries {
   labels: Readonly<Record<string, string>>;
