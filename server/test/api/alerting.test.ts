@@ -119,7 +119,7 @@ describe("alerting", () => {
     assert.equal(team.requests.length, 2, "nothing more: the group is gone");
   });
 
-  it("leaves silenced and inhibited alerts out, and shows why", async () => {
+  it("leaves silenced, maintained and inhibited alerts out, and shows why", async () => {
     await configure({
       route: { receivers: [channel("team")], group_by: ["alertname"], group_wait: "10s", group_interval: "1m", repeat_interval: "1h" },
       inhibit_rules: [{ source_matchers: ['alertname="HostDown"'], target_matchers: ['severity="warning"'], equal: ["instance"] }],
@@ -127,8 +127,13 @@ describe("alerting", () => {
     const silence = await post("/api/v1/silences", { matchers: ['alertname="NoisyCheck"'], ends_at: new Date(T0 + 3 * 3_600_000).toISOString(), comment: "known flapping" });
     assert.equal(silence.statusCode, 201, silence.body);
     assert.equal(silence.json<{ created_by: string }>().created_by, "alert_owner");
+    // Mondays 09:00–13:00 UTC: the test clock is Monday 10:00.
+    const window = await post("/api/v1/maintenance-windows", { name: "db-4 patching", matchers: ['instance="db-4:9100"'], days: ["mon"], start: "09:00", duration: "4h" });
+    assert.equal(window.statusCode, 201, window.body);
+    assert.equal(window.json<{ active: boolean }>().active, true);
     const before = team.requests.length;
     await fire([
+      { labels: { alertname: "DbPatching", instance: "db-4:9100", severity: "warning" } },
       { labels: { alertname: "HostDown", instance: "db-1:9100", severity: "critical" } },
       { labels: { alertname: "HighLoad", instance: "db-1:9100", severity: "warning" } },
       { labels: { alertname: "HighLoad", instance: "db-2:9100", severity: "warning" } },
@@ -142,7 +147,8 @@ describe("alerting", () => {
     const byName = (name: string, instance: string) => listed.find((a) => a.labels.alertname === name && a.labels.instance === instance)!;
     assert.equal(byName("HighLoad", "db-1:9100").inhibited_by.length, 1);
     assert.equal(byName("NoisyCheck", "db-3:9100").silenced_by[0], silence.json<{ id: string }>().id);
-    assert.equal((await alerts("?silenced=true")).length, 2);
+    assert.equal(byName("DbPatching", "db-4:9100").silenced_by[0], window.json<{ id: string }>().id, "muted by the maintenance window");
+    assert.equal((await alerts("?silenced=true")).length, 3);
   });
 
   it("repeats unacknowledged alerts after repeat_interval, not acknowledged ones, and escalates only the unacknowledged", async () => {
