@@ -9,7 +9,7 @@ import { seededRandom } from "#test/support/random.ts";
 
 /*
  * `node --expose-gc server/bench/tsdb.bench.ts [--series 10000] [--hours 24] [--active 100000]
- *    [--activeScrapes 120] [--skipActive] [--comparePrometheus]`
+ *    [--activeScrapes 120] [--skipActive] [--appendOnly] [--comparePrometheus]`
  * (RSS depends a lot on how far V8 lets its heap grow: compare with --max-old-space-size=600.)
  *
  * Embedded metric store benchmark on generated node_exporter-like data (15 s scrapes, a mix of
@@ -17,7 +17,10 @@ import { seededRandom } from "#test/support/random.ts";
  * jitter). Measures:
  *  1. append throughput through MetricStore.append (scrape-shaped batches: 1 sample per series,
  *     1000 series per call, a scrape's calls concurrent and sharing WAL group commits; time spent
- *     building the batches is not counted), and with 120 samples per series per call (bulk shape);
+ *     building the batches is not counted) as the scrape loop appends: the same frozen label
+ *     object for a series at every scrape (its series cache), and, for comparison, a fresh label
+ *     object per series per scrape (as before that cache); and with 120 samples per series per
+ *     call (bulk shape). --appendOnly stops after this step;
  *  2. bytes per sample on disk after cutting `--hours` of data into blocks and compacting;
  *  3. latency of a 24 h read of one series;
  *  4. RSS with `--active` series in the head.
@@ -32,6 +35,7 @@ const { values: args } = parseArgs({
     active: { type: "string", default: "100000" },
     hours: { type: "string", default: "24" },
     skipActive: { type: "boolean", default: false },
+    appendOnly: { type: "boolean", default: false },
     comparePrometheus: { type: "boolean", default: false },
     activeScrapes: { type: "string", default: "120" },
   },
@@ -47,6 +51,7 @@ const START = Date.parse("2026-01-01T00:00:00Z");
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "auspex-tsdb-bench-"));
 
+/** `labels` is frozen: the object a scrape loop's series cache passes at every scrape. */
 type Gen = { labels: Labels; next: () => number };
 
 function makeSeries(n: number, instances = 50): Gen[] {
@@ -54,12 +59,12 @@ function makeSeries(n: number, instances = 50): Gen[] {
   const out: Gen[] = [];
   for (let i = 0; i < n; i++) {
     const kind = i % 10;
-    const labels: Labels = {
+    const labels: Labels = Object.freeze({
       __name__: `node_metric_${kind}_${Math.floor(i / 10) % 100}`,
       job: "node",
       instance: `host-${i % instances}:9100`,
       cpu: String(Math.floor(i / 1000)),
-    };
+    });
     let v = Math.floor(rand() * 1000);
     let next: () => number;
     if (kind < 4) next = () => v; // constant gauges (info metrics, limits, sizes)
@@ -89,8 +94,15 @@ function open(dir: string, decodedChunkCacheBytes?: number): EmbeddedMetricStore
 /**
  * Appends `scrapes` scrapes of every series; returns samples appended, milliseconds spent in the
  * store and the main thread's CPU milliseconds meanwhile (batch building excluded from both).
+ * `freshLabels`: a new label object per series per scrape instead of the series' frozen one.
  */
-async function scrapeAppend(store: EmbeddedMetricStore, gens: Gen[], scrapes: number, from: number): Promise<{ samples: number; ms: number; cpuMs: number }> {
+async function scrapeAppend(
+  store: EmbeddedMetricStore,
+  gens: Gen[],
+  scrapes: number,
+  from: number,
+  freshLabels = false,
+): Promise<{ samples: number; ms: number; cpuMs: number }> {
   const rand = seededRandom(11);
   let samples = 0;
   let ms = 0;
@@ -99,7 +111,7 @@ async function scrapeAppend(store: EmbeddedMetricStore, gens: Gen[], scrapes: nu
     const t = from + s * STEP;
     const batches = [];
     for (let off = 0; off < gens.length; off += 1000) {
-      const batch = gens.slice(off, off + 1000).map((g) => ({ labels: { ...g.labels }, samples: [{ t: t + jitter(rand), v: g.next() }] }));
+      const batch = gens.slice(off, off + 1000).map((g) => ({ labels: freshLabels ? { ...g.labels } : g.labels, samples: [{ t: t + jitter(rand), v: g.next() }] }));
       samples += batch.length;
       batches.push(batch);
     }
@@ -164,14 +176,19 @@ async function main(): Promise<void> {
     const store = open(path.join(root, "append"));
     const gens = makeSeries(SERIES);
     await scrapeAppend(store, gens, 4, START); // warm-up: series creation
-    const { samples: n, ms, cpuMs } = await scrapeAppend(store, gens, 40, START + 4 * STEP);
-    lines.push(
-      `- append, scrape-shaped (${fmt(SERIES)} series, 1 sample each, 1000 series per call): **${fmt((n / ms) * 1000)} samples/s** ` +
-        `(main thread CPU ${fmt((cpuMs * 1e6) / n)} ns per sample: ${fmt((n / cpuMs) * 1000)} samples per CPU second)`,
-    );
+    // Fresh label objects first, then the scrape cache's frozen ones, 20 scrapes each.
+    for (const fresh of [true, false]) {
+      const { samples: n, ms, cpuMs } = await scrapeAppend(store, gens, 20, START + (fresh ? 4 : 24) * STEP, fresh);
+      lines.push(
+        `- append, scrape-shaped (${fmt(SERIES)} series, 1 sample each, 1000 series per call, ` +
+          `${fresh ? "fresh label objects every scrape" : "the same frozen label objects every scrape, as the scrape cache passes"}): ` +
+          `**${fmt((n / ms) * 1000)} samples/s** ` +
+          `(main thread CPU ${fmt((cpuMs * 1e6) / n)} ns per sample: ${fmt((n / cpuMs) * 1000)} samples per CPU second)`,
+      );
+    }
     // 1b. Bulk: 120 samples per series per call.
     const rand = seededRandom(3);
-    const from = START + 60 * STEP;
+    const from = START + 60 * STEP; // after the 44 scrapes above
     const t1 = performance.now();
     let bulk = 0;
     for (let round = 0; round < 2; round++) {
@@ -189,6 +206,10 @@ async function main(): Promise<void> {
     const bulkMs = performance.now() - t1;
     lines.push(`- append, bulk (120 samples per series per call, 100 series per call): **${fmt((bulk / bulkMs) * 1000)} samples/s**`);
     await store.close();
+  }
+  if (args.appendOnly) {
+    console.log(lines.join("\n"));
+    return;
   }
 
   // 2 + 3. Bytes per sample after compaction, and a 24 h single-series read.

@@ -28,7 +28,7 @@ export interface ProviderStatus {
 
 const PING_TIMEOUT_MS = 2000;
 
-/** Seed 003's health report: degraded when the database fails, limited without an LLM. */
+/** Seed 003's health report: degraded when the database fails, limited without an LLM (none configured, or every circuit open). */
 export function createHealthService(deps: Deps) {
   return {
     async checkHealth(): Promise<HealthReport> {
@@ -41,7 +41,9 @@ export function createHealthService(deps: Deps) {
       const total = os.totalmem();
       const available = os.freemem();
 
-      const status = database.status !== "connected" || metricStore.status === "error" ? "degraded" : configuredProviders === 0 ? "limited" : "healthy";
+      // Every provider's circuit open means no LLM answers now: the same as none configured.
+      const llmAvailable = providers.some((p) => p.circuit !== "open");
+      const status = database.status !== "connected" || metricStore.status === "error" ? "degraded" : !llmAvailable ? "limited" : "healthy";
       return {
         status,
         version: deps.version,

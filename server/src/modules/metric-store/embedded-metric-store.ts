@@ -201,7 +201,8 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
     const { refs, ts, los, his } = columns;
     let n = 0;
     let previous: HeadSeries | undefined;
-    for (const item of batch) {
+    for (let i = 0; i < batch.length; i++) {
+      const item = batch[i]!;
       // A frozen label set cannot change, so the series it named last time is the one it names now
       // (only frozen objects are ever remembered).
       let s: HeadSeries | undefined = seriesOfFrozenLabels.get(item.labels);
@@ -238,7 +239,9 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
         previous = s;
       }
       let reasons: string[] | null = null;
-      for (const sample of item.samples) {
+      const samples = item.samples;
+      for (let j = 0; j < samples.length; j++) {
+        const sample = samples[j]!;
         const t = sample.t;
         if (!Number.isSafeInteger(t)) {
           (reasons ??= []).push("invalid timestamp: not an integer number of milliseconds");

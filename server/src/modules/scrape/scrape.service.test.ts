@@ -138,6 +138,55 @@ describe("scrape service", () => {
     assert.equal(await valueAt({ __name__: "m", job: "node", instance, env: "prod", exported_job: "y", exported_exported_job: "app", exported_instance: "x", exported_env: "dev" }, now), 1);
   });
 
+  it("passes the same frozen label object for a series at every scrape while the target's labels are unchanged", async () => {
+    const appended: Array<ReadonlyArray<{ labels: Readonly<Record<string, string>> }>> = [];
+    const recording = createScrapeService({
+      store: { append: (userId, batch, options) => (appended.push(batch), store.append(userId, batch, options)) },
+      metadata: { recordMetadata: async () => {} },
+      recordScrape: async () => {},
+      outbound: createOutboundPolicy({ allow: [], deny: [] }),
+      clock,
+      logger: createLogger({ level: "silent", format: "json" }),
+      limits: { bodyLimitBytes: 4096, sampleLimit: 50, labelValueLimit: 64, maxActiveSeries: 10_000, processingConcurrency: 1 },
+      userAgent: "Auspex/test",
+    });
+    const instance = `127.0.0.1:${port}`;
+    const labelsOf = (name: string) => appended.at(-1)!.find((item) => item.labels.__name__ === name)!.labels;
+    const t = target({ labels: { env: "prod" } });
+    next = { body: 'm{job="app"} 1\nn 2\n' };
+    await recording.scrapeTarget(t);
+    const first = labelsOf("m");
+    assert.ok(Object.isFrozen(first));
+    assert.deepEqual(first, { __name__: "m", job: "node", exported_job: "app", env: "prod", instance });
+    now += 15_000;
+    next = { body: 'm{job="app"} 3\nn 4\n' };
+    await recording.scrapeTarget(t);
+    assert.equal(labelsOf("m"), first);
+    assert.equal(labelsOf("up"), appended.at(-2)!.find((item) => item.labels.__name__ === "up")!.labels);
+    assert.equal(await valueAt({ __name__: "m", job: "node", exported_job: "app", env: "prod", instance }, now), 3);
+
+    // Changed target labels: new final labels, the old series go stale as before.
+    now += 15_000;
+    const report = await recording.scrapeTarget({ ...t, labels: { env: "dev" } });
+    assert.deepEqual(labelsOf("m"), { __name__: "m", job: "node", exported_job: "app", env: "dev", instance });
+    assert.equal(report.seriesAdded, 2);
+    assert.equal(report.staleMarked, 2);
+    assert.equal(await valueAt({ __name__: "m", job: "node", exported_job: "app", env: "prod", instance }, now), "stale");
+  });
+
+  it("treats two parsed forms of one final label set as one series (a target label with an empty value)", async () => {
+    const t = target({ labels: { x: "" } });
+    next = { body: 'm{x="v"} 1\nm{exported_x="v"} 2\n' };
+    assert.match((await scraper.scrapeTarget(t)).error ?? "", /duplicate series m\{exported_x="v"/);
+    for (const body of ['m{x="v"} 1\n', 'm{exported_x="v"} 2\n', 'm{x="v"} 3\n', 'm{x="v"} 4\nm{exported_x="v"} 5\n']) {
+      now += 15_000;
+      next = { body };
+      const report = await scraper.scrapeTarget(t);
+      if (body.includes("5")) assert.match(report.error ?? "", /duplicate series/);
+      else assert.deepEqual([report.error, report.staleMarked], [null, 0]);
+    }
+  });
+
   it("marks series that disappear stale, and all of them when the target fails", async () => {
     const t = target();
     const instance = `127.0.0.1:${port}`;

@@ -7,7 +7,7 @@ import { checkOutboundAddress } from "#server/platform/outbound/check-outbound-a
 import { createOutboundLookup } from "#server/platform/outbound/outbound-lookup.ts";
 import type { OutboundPolicy } from "#server/platform/outbound/outbound-policy.rules.ts";
 import type { ResolveHost } from "#server/platform/outbound/resolve-host.ts";
-import { ownLabels } from "#server/platform/own-string.ts";
+import { ownLabels, ownString } from "#server/platform/own-string.ts";
 import { createSemaphore } from "#server/platform/semaphore.ts";
 import { STALE_NAN } from "#server/platform/staleness.ts";
 import type { MetadataService } from "#server/modules/metadata/index.ts";
@@ -71,13 +71,31 @@ export interface ScrapeReport {
  * nothing here for series it saw before: with 1,000 targets every scrape re-sees ~all of them.
  */
 interface TargetMemory {
-  /** Series without explicit timestamps, by identity key. */
-  series: Map<string, { labels: Record<string, string>; seen: number; since: number }>;
+  /** Series without explicit timestamps, by identity key (of their final labels). */
+  series: Map<string, SeriesEntry>;
+  /**
+   * The scrape series cache (as Prometheus's per-target series cache): the identity key of a
+   * series' labels as parsed → its entry in `series`, whose frozen final labels the store then
+   * recognises without hashing them (see SeriesBatch). Valid while `baseKey` (the target's labels)
+   * is unchanged; an entry leaves with its series (the generation sweep), so it holds at most the
+   * sample limit's worth of series.
+   */
+  byRaw: Map<string, SeriesEntry>;
+  baseKey: string;
   generation: number;
-  /** The synthetic series' labels (up, scrape_*), stale when the target goes. */
-  synthetic: Array<Record<string, string>>;
+  /** The synthetic series' labels (up, scrape_*), stale when the target goes; frozen, reused while `baseKey` holds. */
+  synthetic: ReadonlyArray<Readonly<Record<string, string>>>;
   userId: string;
   metadataKey: string;
+}
+
+interface SeriesEntry {
+  /** The final labels (target labels applied), owned and frozen: the same object at every scrape. */
+  readonly labels: Readonly<Record<string, string>>;
+  seen: number;
+  since: number;
+  /** The parsed-labels key this entry is cached under in `byRaw` (the first one seen), if any. */
+  raw: string | undefined;
 }
 
 /** The setting behind each parser limit the scraper sets, named in `last_error`. */
@@ -119,7 +137,7 @@ export function createScrapeService(deps: Deps) {
     });
   }
 
-  function staleBatch(labelSets: Iterable<Record<string, string>>, t: number): SeriesBatch {
+  function staleBatch(labelSets: Iterable<Readonly<Record<string, string>>>, t: number): SeriesBatch {
     const out: Array<SeriesBatch[number]> = [];
     for (const labels of labelSets) out.push({ labels, samples: [{ t, v: STALE_NAN }] });
     return out;
@@ -164,9 +182,21 @@ export function createScrapeService(deps: Deps) {
     fetchError: unknown,
   ): Promise<ScrapeReport> {
     let mem = memory.get(target.id);
-    if (!mem) memory.set(target.id, (mem = { series: new Map(), generation: 0, synthetic: [], userId: target.userId, metadataKey: "" }));
+    if (!mem) {
+      mem = { series: new Map(), byRaw: new Map(), baseKey: "", generation: 0, synthetic: [], userId: target.userId, metadataKey: "" };
+      memory.set(target.id, mem);
+    }
     const generation = ++mem.generation;
     const base = targetLabels(target);
+    const baseKey = identityKey(base);
+    let syntheticLabels: ReadonlyArray<Readonly<Record<string, string>>> | undefined = mem.synthetic;
+    if (baseKey !== mem.baseKey || syntheticLabels.length === 0) {
+      // The target's labels changed (or this is its first scrape): cached final labels no longer hold.
+      mem.byRaw.clear();
+      for (const entry of mem.series.values()) entry.raw = undefined;
+      mem.baseKey = baseKey;
+      syntheticLabels = undefined;
+    }
     const batch: Array<SeriesBatch[number]> = [];
     let error: string | null = null;
     let samples = 0;
@@ -177,22 +207,39 @@ export function createScrapeService(deps: Deps) {
       const parsed = parseExposition(fetched.body, fetched.contentType, parseLimits);
       let timestamped: Set<string> | undefined;
       for (const sample of parsed.samples) {
-        const labels = applyTargetLabels(sample.labels, base);
-        const key = identityKey(labels);
         if (sample.timestampMs === undefined) {
-          const known = mem.series.get(key);
-          if (known?.seen === generation) throw duplicate(labels);
-          if (known) known.seen = generation;
-          else {
-            mem.series.set(key, { labels: ownLabels(labels), seen: generation, since: generation });
-            seriesAdded++;
+          const rawKey = identityKey(sample.labels);
+          let entry = mem.byRaw.get(rawKey);
+          if (entry !== undefined) {
+            // Cached: the same parsed labels and target labels give the same final labels.
+            if (entry.seen === generation) throw duplicate(entry.labels);
+            entry.seen = generation;
+          } else {
+            const labels = applyTargetLabels(sample.labels, base);
+            const key = identityKey(labels);
+            entry = mem.series.get(key);
+            if (entry?.seen === generation) throw duplicate(labels);
+            if (entry) entry.seen = generation;
+            else {
+              entry = { labels: Object.freeze(ownLabels(labels)), seen: generation, since: generation, raw: undefined };
+              mem.series.set(key, entry);
+              seriesAdded++;
+            }
+            // Another parsed form of an entry's labels (rare: an empty target label) is not cached.
+            if (entry.raw === undefined) {
+              entry.raw = ownString(rawKey);
+              mem.byRaw.set(entry.raw, entry);
+            }
           }
+          batch.push({ labels: entry.labels, samples: [{ t: start, v: sample.value }] });
         } else {
+          const labels = applyTargetLabels(sample.labels, base);
+          const key = identityKey(labels);
           timestamped ??= new Set();
           if (timestamped.has(key)) throw duplicate(labels);
           timestamped.add(key);
+          batch.push({ labels, samples: [{ t: sample.timestampMs, v: sample.value }] });
         }
-        batch.push({ labels, samples: [{ t: sample.timestampMs ?? start, v: sample.value }] });
       }
       samples = parsed.samples.length;
       metadataEntries = parsed.metadata.map((m) => ({ metricFamilyName: m.name, type: m.type, help: m.help, unit: m.unit }));
@@ -209,15 +256,16 @@ export function createScrapeService(deps: Deps) {
     const up = error === null;
 
     // Gone: not seen in this scrape (all of them when it failed), unless first seen in it.
-    const vanished: Array<Record<string, string>> = [];
+    const vanished: Array<Readonly<Record<string, string>>> = [];
     for (const [key, entry] of mem.series) {
       if (up && entry.seen === generation) continue;
       mem.series.delete(key);
+      if (entry.raw !== undefined) mem.byRaw.delete(entry.raw);
       if (entry.since !== generation) vanished.push(entry.labels);
     }
     batch.push(...staleBatch(vanished, start));
 
-    const synthetic = SYNTHETIC.map((name) => ({ ...base, __name__: name }));
+    const synthetic = syntheticLabels ?? SYNTHETIC.map((name) => Object.freeze({ ...base, __name__: name }));
     const syntheticValues = [up ? 1 : 0, durationMs / 1000, samples, seriesAdded];
     synthetic.forEach((labels, i) => batch.push({ labels, samples: [{ t: start, v: syntheticValues[i]! }] }));
 

@@ -54,6 +54,17 @@ describe("AI layer wired into Auspex: configuration → providers → /health", 
     ]);
     assert.ok(!response.body.includes("sk-wired-secret"), "keys never appear in /health");
 
+    // The fallback fails too: no provider can answer now, which is as limited as none configured.
+    fallback.enqueue(httpError(503, "overloaded as well"));
+    const failed = await t.auspex.ai.chat({ userId: user.id, purpose: "chat", messages: [{ role: "user", content: "hi again" }] });
+    assert.equal(failed.ok, false);
+    const limited = (await t.auspex.app.inject({ method: "GET", url: "/health" })).json<HealthReport>();
+    assert.deepEqual(limited.services.ai_providers.providers.map((p) => [p.name, p.circuit]), [
+      ["primary", "open"],
+      ["fallback", "open"],
+    ]);
+    assert.equal(limited.status, "limited");
+
     const metrics = await t.auspex.app.inject({ method: "GET", url: "/metrics" });
     assert.match(metrics.body, /ai_api_calls_total\{provider="fallback",model="llama-wired",purpose="chat",outcome="success"\} 1/);
     assert.match(metrics.body, /ai_errors_total\{reason="server_error",provider="primary"\} 1/);
