@@ -205,6 +205,21 @@ export function createAiService(deps: AiServiceDeps) {
   const nowMs = () => clock.now().getTime();
   const circuitOf = (provider: LlmProvider): CircuitState => circuits.get(provider.name) ?? closedCircuit;
 
+  // With a budget, one user's calls run one at a time: a check and the usage it leads to are never
+  // interleaved with another call's, so concurrent calls cannot together pass the budget.
+  const userQueues = new Map<string, Promise<unknown>>();
+  function oneAtATime<T>(userId: string, run: () => Promise<T>): Promise<T> {
+    if (settings.dailyTokenBudget <= 0) return run();
+    const previous = userQueues.get(userId) ?? Promise.resolve();
+    const next = previous.then(run, run);
+    const settled = next.catch(() => undefined);
+    userQueues.set(userId, settled);
+    void settled.then(() => {
+      if (userQueues.get(userId) === settled) userQueues.delete(userId);
+    });
+    return next;
+  }
+
   async function checkUserBudget(userId: string, messages: readonly ChatMessage[]): Promise<AiFailure | undefined> {
     if (settings.dailyTokenBudget <= 0) return undefined;
     const used = await deps.usage.sumTokensSince(userId, utcDayStart(clock.now()).toISOString());
@@ -386,41 +401,43 @@ export function createAiService(deps: AiServiceDeps) {
 
   return {
     /** Chat completion with optional tools; returns content, tool calls, usage and who answered. */
-    async chat(input: ChatInput): Promise<ChatResult> {
-      const span = startCallSpan("ai.chat", input);
-      let served: Served | undefined;
-      try {
-        served = await call(
-          input,
-          {
-            messages: input.messages,
-            ...(input.tools === undefined ? {} : { tools: input.tools }),
-            ...(input.temperature === undefined ? {} : { temperature: input.temperature }),
-            ...(input.maxTokens === undefined ? {} : { maxTokens: input.maxTokens }),
-          },
-          span,
-        );
-        if (!served.ok) {
-          endCallSpan(span, served);
-          return served;
+    chat(input: ChatInput): Promise<ChatResult> {
+      return oneAtATime(input.userId, async (): Promise<ChatResult> => {
+        const span = startCallSpan("ai.chat", input);
+        let served: Served | undefined;
+        try {
+          served = await call(
+            input,
+            {
+              messages: input.messages,
+              ...(input.tools === undefined ? {} : { tools: input.tools }),
+              ...(input.temperature === undefined ? {} : { temperature: input.temperature }),
+              ...(input.maxTokens === undefined ? {} : { maxTokens: input.maxTokens }),
+            },
+            span,
+          );
+          if (!served.ok) {
+            endCallSpan(span, served);
+            return served;
+          }
+          await account(input.userId, input.purpose, served, "success");
+          span.setAttributes({ "gen_ai.usage.input_tokens": served.usage.promptTokens, "gen_ai.usage.output_tokens": served.usage.completionTokens });
+          endCallSpan(span, { ok: true }, served, served.response.content);
+          return {
+            ok: true,
+            content: served.response.content,
+            toolCalls: served.response.toolCalls,
+            usage: served.usage,
+            provider: served.provider.name,
+            model: served.response.model,
+            finishReason: served.response.finishReason,
+            attempts: served.attempts,
+          };
+        } catch (error) {
+          endCallSpan(span, { ok: false, reason: "error", message: (error as Error).message });
+          throw error;
         }
-        await account(input.userId, input.purpose, served, "success");
-        span.setAttributes({ "gen_ai.usage.input_tokens": served.usage.promptTokens, "gen_ai.usage.output_tokens": served.usage.completionTokens });
-        endCallSpan(span, { ok: true }, served, served.response.content);
-        return {
-          ok: true,
-          content: served.response.content,
-          toolCalls: served.response.toolCalls,
-          usage: served.usage,
-          provider: served.provider.name,
-          model: served.response.model,
-          finishReason: served.response.finishReason,
-          attempts: served.attempts,
-        };
-      } catch (error) {
-        endCallSpan(span, { ok: false, reason: "error", message: (error as Error).message });
-        throw error;
-      }
+      });
     },
 
     /**
@@ -428,57 +445,59 @@ export function createAiService(deps: AiServiceDeps) {
      * answer gets one repair round (the validation errors sent back); still invalid, the
      * result is a typed `invalid_output` failure.
      */
-    async completeStructured<S extends z.ZodType>(input: StructuredInput<S>): Promise<StructuredResult<z.output<S>>> {
-      const span = startCallSpan("ai.complete_structured", input);
-      try {
-        const jsonSchema = jsonSchemaOf(input.schema);
-        const responseFormat: ResponseFormat =
-          jsonSchema === undefined ? { kind: "json" } : { kind: "json_schema", name: input.schemaName ?? "answer", schema: jsonSchema };
-        const messages = buildPrompt({
-          system: input.system,
-          data: input.data,
-          instructions: [input.instructions ?? "", jsonInstruction(jsonSchema)].filter((t) => t.trim() !== "").join("\n\n"),
-        });
-        const systemText = messages[0]?.content ?? input.system;
-        const base = {
-          responseFormat,
-          ...(input.temperature === undefined ? {} : { temperature: input.temperature }),
-          ...(input.maxTokens === undefined ? {} : { maxTokens: input.maxTokens }),
-        };
-        let usage = NO_USAGE;
-        const attempts: AttemptRecord[] = [];
-        let conversation = messages;
-        for (let round = 0; round < 2; round++) {
-          const served = await call(input, { ...base, messages: conversation }, span);
-          attempts.push(...served.attempts);
-          if (!served.ok) {
-            const result = { ...served, attempts, usage: addUsage(usage, served.usage) };
-            endCallSpan(span, result);
-            return result;
+    completeStructured<S extends z.ZodType>(input: StructuredInput<S>): Promise<StructuredResult<z.output<S>>> {
+      return oneAtATime(input.userId, async (): Promise<StructuredResult<z.output<S>>> => {
+        const span = startCallSpan("ai.complete_structured", input);
+        try {
+          const jsonSchema = jsonSchemaOf(input.schema);
+          const responseFormat: ResponseFormat =
+            jsonSchema === undefined ? { kind: "json" } : { kind: "json_schema", name: input.schemaName ?? "answer", schema: jsonSchema };
+          const messages = buildPrompt({
+            system: input.system,
+            data: input.data,
+            instructions: [input.instructions ?? "", jsonInstruction(jsonSchema)].filter((t) => t.trim() !== "").join("\n\n"),
+          });
+          const systemText = messages[0]?.content ?? input.system;
+          const base = {
+            responseFormat,
+            ...(input.temperature === undefined ? {} : { temperature: input.temperature }),
+            ...(input.maxTokens === undefined ? {} : { maxTokens: input.maxTokens }),
+          };
+          let usage = NO_USAGE;
+          const attempts: AttemptRecord[] = [];
+          let conversation = messages;
+          for (let round = 0; round < 2; round++) {
+            const served = await call(input, { ...base, messages: conversation }, span);
+            attempts.push(...served.attempts);
+            if (!served.ok) {
+              const result = { ...served, attempts, usage: addUsage(usage, served.usage) };
+              endCallSpan(span, result);
+              return result;
+            }
+            usage = addUsage(usage, served.usage);
+            const checked = checkStructured(served.response.content, input.schema, systemText);
+            await account(input.userId, input.purpose, served, checked.ok ? "success" : "invalid_output");
+            if (checked.ok) {
+              span.setAttributes({ "auspex.ai.repaired": round > 0, "gen_ai.usage.input_tokens": usage.promptTokens, "gen_ai.usage.output_tokens": usage.completionTokens });
+              endCallSpan(span, { ok: true }, served, served.response.content);
+              return { ok: true, value: checked.value, usage, provider: served.provider.name, model: served.response.model, repaired: round > 0, attempts };
+            }
+            if (round === 1) {
+              const result = failure("invalid_output", `the model's answer did not match the schema after one repair: ${checked.issues.join("; ")}`, attempts, {
+                issues: checked.issues,
+                usage,
+              });
+              endCallSpan(span, result, served);
+              return result;
+            }
+            conversation = [...conversation, { role: "assistant", content: served.response.content }, { role: "user", content: repairMessage(checked.issues) }];
           }
-          usage = addUsage(usage, served.usage);
-          const checked = checkStructured(served.response.content, input.schema, systemText);
-          await account(input.userId, input.purpose, served, checked.ok ? "success" : "invalid_output");
-          if (checked.ok) {
-            span.setAttributes({ "auspex.ai.repaired": round > 0, "gen_ai.usage.input_tokens": usage.promptTokens, "gen_ai.usage.output_tokens": usage.completionTokens });
-            endCallSpan(span, { ok: true }, served, served.response.content);
-            return { ok: true, value: checked.value, usage, provider: served.provider.name, model: served.response.model, repaired: round > 0, attempts };
-          }
-          if (round === 1) {
-            const result = failure("invalid_output", `the model's answer did not match the schema after one repair: ${checked.issues.join("; ")}`, attempts, {
-              issues: checked.issues,
-              usage,
-            });
-            endCallSpan(span, result, served);
-            return result;
-          }
-          conversation = [...conversation, { role: "assistant", content: served.response.content }, { role: "user", content: repairMessage(checked.issues) }];
+          throw new Error("unreachable");
+        } catch (error) {
+          endCallSpan(span, { ok: false, reason: "error", message: (error as Error).message });
+          throw error;
         }
-        throw new Error("unreachable");
-      } catch (error) {
-        endCallSpan(span, { ok: false, reason: "error", message: (error as Error).message });
-        throw error;
-      }
+      });
     },
 
     /** Each configured provider with its circuit state, in the order they are tried (for /health). */

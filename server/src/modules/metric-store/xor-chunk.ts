@@ -105,19 +105,18 @@ export class XorChunkEncoder {
     this.appendBits(t, scratchU32[LO]!, scratchU32[HI]!);
   }
 
+  // Control bits and the field after them go out in one writeBits call where they fit in 25 bits
+  // (the same bits, in the same order, as writing them one after the other).
   private writeDod(dod: number): void {
     const w = this.w;
     if (dod === 0) {
       w.writeBit(0);
     } else if (dod >= -8191 && dod <= 8192) {
-      w.writeBits(0b10, 2);
-      w.writeBits(dod & 0x3fff, 14);
+      w.writeBits((0b10 << 14) | (dod & 0x3fff), 16);
     } else if (dod >= -65535 && dod <= 65536) {
-      w.writeBits(0b110, 3);
-      w.writeBits(dod & 0x1ffff, 17);
+      w.writeBits((0b110 << 17) | (dod & 0x1ffff), 20);
     } else if (dod >= -524287 && dod <= 524288) {
-      w.writeBits(0b1110, 4);
-      w.writeBits(dod & 0xfffff, 20);
+      w.writeBits((0b1110 << 20) | (dod & 0xfffff), 24);
     } else {
       w.writeBits(0b1111, 4);
       const [lo, hi] = floatBits(dod);
@@ -134,21 +133,24 @@ export class XorChunkEncoder {
       w.writeBit(0);
       return;
     }
-    w.writeBit(1);
     let leading = clz64(xhi, xlo);
     const trailing = ctz64(xhi, xlo);
     if (leading > 31) leading = 31;
     if (this.leading !== 0xff && leading >= this.leading && trailing >= this.trailing) {
-      w.writeBit(0);
-      writeMeaningful(w, xhi, xlo, this.trailing, 64 - this.leading - this.trailing);
+      // "10", then the bits inside the previous window (all bits above it are zero).
+      const sig = 64 - this.leading - this.trailing;
+      if (sig <= 23) w.writeBits((0b10 << sig) | lowBits(xhi, xlo, this.trailing), sig + 2);
+      else {
+        w.writeBits(0b10, 2);
+        writeMeaningful(w, xhi, xlo, this.trailing, sig);
+      }
       return;
     }
     this.leading = leading;
     this.trailing = trailing;
     const sig = 64 - leading - trailing;
-    w.writeBit(1);
-    w.writeBits(leading, 5);
-    w.writeBits(sig & 63, 6);
+    // "11", 5 bits of leading zeros, 6 bits of length (64 written as 0).
+    w.writeBits((0b11 << 11) | (leading << 6) | (sig & 63), 13);
     writeMeaningful(w, xhi, xlo, trailing, sig);
   }
 
@@ -172,6 +174,13 @@ export class XorChunkEncoder {
   get byteLength(): number {
     return (this.w.bitLen + 7) >>> 3;
   }
+}
+
+/** Bits [trailing, trailing + 32) of the 64-bit value (hi, lo), as an unsigned 32-bit number. */
+function lowBits(hi: number, lo: number, trailing: number): number {
+  if (trailing >= 32) return hi >>> (trailing - 32);
+  if (trailing > 0) return ((lo >>> trailing) | (hi << (32 - trailing))) >>> 0;
+  return lo;
 }
 
 /** Writes bits [trailing, trailing + sig) of the 64-bit value (hi, lo). */

@@ -68,6 +68,15 @@ describe("AI layer: usage, budget and redaction", () => {
     kit.clock.set("2026-03-01T10:00:00.000Z");
   });
 
+  it("runs one user's calls one at a time, so concurrent calls cannot together pass the budget", async () => {
+    // Bob has used 70 of 100 today; each call costs 28. Checked together, both would pass.
+    llm.enqueue(reply("one", { usage: { prompt: 23, completion: 5 } }), reply("two", { usage: { prompt: 23, completion: 5 } }));
+    const results = await Promise.all([1, 2].map((n) => kit.ai.chat({ userId: kit.bob, purpose: "chat", messages: [{ role: "user", content: `q${n}` }] })));
+    assert.deepEqual(
+      results.map((r) => (r.ok ? "ok" : r.reason)),
+      ["ok", "budget_exhausted"],
+    );
+  });
 });
 
 describe("AI layer: redaction", () => {
