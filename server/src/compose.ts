@@ -177,6 +177,7 @@ export async function createAuspex(config: Config, options: { logger: Logger; cl
       settings: config.notifications,
       userAgent: `Auspex/${VERSION}`,
       ...(config.publicUrl !== undefined && { publicUrl: config.publicUrl }),
+      onDeliveryFailed: async (failure) => late.alerting?.recordDeliveryFailure(failure.userId, failure.notification, failure.reason),
     });
     notifier = notifications;
     notifications.start();

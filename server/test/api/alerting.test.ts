@@ -226,6 +226,20 @@ describe("alerting", () => {
     assert.equal(listed?.annotations.summary, "value 42");
   });
 
+  it("shows a delivery the receiver refused in the alert's history", async () => {
+    await configure({ route: { receivers: [channel("team")], group_by: ["alertname"], group_wait: "0s", group_interval: "1m" } });
+    team.setStatus(400, { body: "no such hook" });
+    await fire([{ labels: { alertname: "Refused", instance: "x-1" } }]);
+    await advance(S);
+    team.setStatus(undefined);
+    const [refused] = await alerts('?filter=alertname%3D%22Refused%22');
+    const history = (await t.auspex.app.inject({ method: "GET", url: `/api/v1/alerts/history?fingerprint=${refused!.id}`, headers: t.bearer(token) })).json<{ history: Array<{ event: string; detail: string }> }>().history;
+    const failed = history.find((h) => h.event === "delivery_failed");
+    assert.ok(failed, JSON.stringify(history));
+    assert.match(failed.detail, /^to team: refused: /);
+    assert.match(failed.detail, /no such hook/);
+  });
+
   it("rejects bad configuration, silences and windows naming the field, and hides other users' objects", async () => {
     assertError(await put("/api/v1/alerting/config", { route: { receivers: ["no-such-channel"] } }), 400, "validation_error", "body.route");
     assertError(await put("/api/v1/alerting/config", { route: { matchers: ["severity"] } }), 400, "validation_error", "body.route.matchers.0");

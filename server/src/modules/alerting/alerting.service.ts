@@ -9,7 +9,7 @@ import {
   type MaintenanceWindow,
   type Silence,
 } from "@auspex/shared/contracts/alerting.ts";
-import type { NotificationIncident, OutboxItem } from "#server/modules/notifications/index.ts";
+import type { Notification, NotificationIncident, OutboxItem } from "#server/modules/notifications/index.ts";
 import type { AlertRecord, AlertSource, AlertUpdate } from "#server/modules/alerting/alert-model.ts";
 import type { AlertGroupRow, AlertHistoryRow, AlertingRepository, AlertRow, AlertingWrites } from "#server/modules/alerting/alerting.repository.ts";
 import { flushGroup, newGroup, type GroupState, type TrackedAlert } from "#server/modules/alerting/dispatch.rules.ts";
@@ -530,6 +530,25 @@ export function createAlertingService(deps: AlertingDeps) {
       const u = await stateOf(actor.userId);
       for (const a of u.alerts.values()) if (a.source === "external" && a.state === "firing" && a.endsAt !== null) schedule(a.endsAt);
       return updates.length;
+    },
+
+    /** A notification was given up: its alerts' history says to which channel and why. */
+    async recordDeliveryFailure(userId: string, notification: Notification, reason: string): Promise<void> {
+      const at = now();
+      const rows = notification.alerts.map(
+        (a): AlertHistoryRow => ({
+          id: newId(),
+          user_id: userId,
+          at: iso(at),
+          fingerprint: a.fingerprint,
+          alertname: a.labels.alertname ?? "",
+          labels: JSON.stringify(a.labels),
+          event: "delivery_failed",
+          detail: `to ${notification.receiver}: ${reason}`,
+          value: a.value ?? null,
+        }),
+      );
+      await deps.db.transaction().execute((tx) => repository.write(tx, userId, { history: rows }));
     },
 
     async listAlerts(actor: Actor, filters: AlertFilters): Promise<Alert[]> {

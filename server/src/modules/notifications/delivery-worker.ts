@@ -51,6 +51,8 @@ export interface DeliveryWorkerDeps {
   send?: typeof sendToChannel;
   /** Test hook between sending and recording: throwing abandons the row unrecorded, as a crash would. */
   afterSend?: (row: OutboxRow, result: SendResult) => Promise<void>;
+  /** Told when a message is given up (refused, or out of time), so the alerts' history shows it. */
+  onFailed?: (failure: { userId: string; channelId: string; notification: Notification; reason: string }) => Promise<void>;
 }
 
 export type Outcome = "success" | "retry" | "failed" | "dropped";
@@ -120,7 +122,13 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         return;
       }
       count(type, outcome);
-      if (outcome === "failed") logger.warn({ outbox_id: row.id, channel_id: row.channel_id, attempts: attempt, error: detail }, "notification delivery failed");
+      if (outcome !== "failed") return;
+      logger.warn({ outbox_id: row.id, channel_id: row.channel_id, attempts: attempt, error: detail }, "notification delivery failed");
+      try {
+        await deps.onFailed?.({ userId: row.user_id, channelId: row.channel_id, notification: JSON.parse(row.notification) as Notification, reason: result.last_error ?? detail ?? "unknown error" });
+      } catch (error) {
+        logger.error({ error, outbox_id: row.id }, "recording a failed delivery in the alert history failed");
+      }
     };
     const base = { last_status_code: null, delivered_at: null, updated_at: nowIso, next_attempt_at: row.next_attempt_at };
 

@@ -61,6 +61,8 @@ export interface NotificationsModuleDeps {
   /** Test hooks of the worker. */
   send?: DeliveryWorkerDeps["send"];
   afterSend?: DeliveryWorkerDeps["afterSend"];
+  /** Told when a message is given up (the alerting pipeline records it in the alerts' history). */
+  onDeliveryFailed?: DeliveryWorkerDeps["onFailed"];
 }
 
 /** Channels (per user, secrets sealed), the outbox and its delivery worker. */
@@ -105,6 +107,7 @@ export function createNotificationsModule(deps: NotificationsModuleDeps) {
     ...(deps.random && { random: deps.random }),
     ...(deps.send && { send: deps.send }),
     ...(deps.afterSend && { afterSend: deps.afterSend }),
+    ...(deps.onDeliveryFailed && { onFailed: deps.onDeliveryFailed }),
   });
   return {
     listChannels: (...args: Parameters<ChannelsService["listChannels"]>) => channels.listChannels(...args),
