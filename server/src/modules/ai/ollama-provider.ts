@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ProviderError, type ChatMessage, type LlmProvider, type ProviderRequest, type ProviderResponse, type ToolCall } from "#server/modules/ai/llm-provider.port.ts";
 import { parseArguments, type ProviderOptions } from "#server/modules/ai/openai-provider.ts";
-import { joinUrl, postJson } from "#server/modules/ai/provider-http.ts";
+import { joinUrl, postJson, toWireTools } from "#server/modules/ai/provider-http.ts";
 
 /*
  * Ollama's native API: POST /api/chat with stream:false. Structured output via
@@ -54,10 +54,7 @@ export function createOllamaProvider(options: ProviderOptions): LlmProvider {
       if (request.maxTokens !== undefined) modelOptions.num_predict = request.maxTokens;
       if (Object.keys(modelOptions).length > 0) body.options = modelOptions;
       if (request.tools && request.tools.length > 0) {
-        body.tools = request.tools.map((tool) => ({
-          type: "function",
-          function: { name: tool.name, ...(tool.description === undefined ? {} : { description: tool.description }), parameters: tool.parameters },
-        }));
+        body.tools = toWireTools(request.tools);
       }
       if (request.responseFormat?.kind === "json_schema") body.format = request.responseFormat.schema;
       else if (request.responseFormat?.kind === "json") body.format = "json";

@@ -7,7 +7,7 @@ import {
   type ProviderResponse,
   type ToolCall,
 } from "#server/modules/ai/llm-provider.port.ts";
-import { joinUrl, postJson, type Fetch } from "#server/modules/ai/provider-http.ts";
+import { type Fetch, joinUrl, postJson, toWireTools } from "#server/modules/ai/provider-http.ts";
 
 /*
  * Any OpenAI-compatible chat-completions API: OpenAI, Groq, vLLM, LM Studio,
@@ -89,10 +89,7 @@ export function createOpenAiProvider(options: ProviderOptions): LlmProvider {
       if (request.temperature !== undefined) body.temperature = request.temperature;
       if (request.maxTokens !== undefined) body.max_tokens = request.maxTokens;
       if (request.tools && request.tools.length > 0) {
-        body.tools = request.tools.map((tool) => ({
-          type: "function",
-          function: { name: tool.name, ...(tool.description === undefined ? {} : { description: tool.description }), parameters: tool.parameters },
-        }));
+        body.tools = toWireTools(request.tools);
       }
       if (request.responseFormat?.kind === "json_schema") {
         body.response_format = { type: "json_schema", json_schema: { name: request.responseFormat.name, schema: request.responseFormat.schema, strict: false } };

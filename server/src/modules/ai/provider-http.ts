@@ -1,4 +1,4 @@
-import { ProviderError } from "#server/modules/ai/llm-provider.port.ts";
+import { ProviderError, type ToolDefinition } from "#server/modules/ai/llm-provider.port.ts";
 import { parseRetryAfterMs, reasonForStatus } from "#server/modules/ai/retry.rules.ts";
 
 /** Largest provider response read (a chat completion is a few KiB; this stops a runaway body). */
@@ -89,4 +89,12 @@ function errorMessage(text: string): string {
 /** Joins a base URL (with or without a trailing slash) and a path. */
 export function joinUrl(base: string, path: string): string {
   return `${base.replace(/\/+$/, "")}${path}`;
+}
+
+/** Tool definitions as both OpenAI's chat completions and Ollama's /api/chat take them. */
+export function toWireTools(tools: readonly ToolDefinition[]): unknown[] {
+  return tools.map((tool) => ({
+    type: "function",
+    function: { name: tool.name, ...(tool.description === undefined ? {} : { description: tool.description }), parameters: tool.parameters },
+  }));
 }
