@@ -2,9 +2,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createEmbeddedMetricStore } from "#server/modules/metric-store/index.ts";
 import { evaluateRange } from "#server/modules/query/promql/evaluator.rules.ts";
 import { createPrefetchedSource } from "#server/modules/query/promql/prefetched-source.ts";
+import { ParallelRangeFolder } from "#server/modules/query/parallel-range-folder.ts";
 
 /*
  * `npm run bench:promql [-- "<query>"]`: where a range query's time goes, in process (no HTTP).
@@ -24,6 +26,8 @@ const MODES = ["user", "system", "idle", "iowait", "irq", "softirq", "steal", "n
 const STEP = 15_000;
 const USER = "bench-user";
 const RUNS = 10;
+/** Worker threads for the shared fold (the server's default on this machine: cores - 1, at most 3). */
+const THREADS = Math.min(3, Math.max(1, os.availableParallelism() - 1));
 const query = process.argv[2] ?? "sum by (instance) (rate(node_cpu_seconds_total[5m]))";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "auspex-promql-bench-"));
@@ -71,6 +75,11 @@ try {
   const source = createPrefetchedSource([{ matchers, series: selected }]);
   const range = { query, start: end - 3_600_000, end, step: STEP };
   const seriesMajor = await time(() => evaluateRange(source, range));
+  const folder = new ParallelRangeFolder({ threads: THREADS });
+  evaluateRange(source, range, { rangeFolder: folder }); // starts the workers
+  await sleep(500);
+  const parallel = await time(() => evaluateRange(source, range, { rangeFolder: folder }));
+  await folder.close();
   const stepped = await time(() => evaluateRange(source, range, { seriesMajor: false }));
   const ms = (t: { median: number; best: number }): string => `${t.median.toFixed(1)} ms (best ${t.best.toFixed(1)})`;
 
@@ -85,6 +94,7 @@ try {
       `| select, first read (decodes every chunk) | ${firstSelect.toFixed(1)} ms |`,
       `| select, repeated (decoded chunks cached) | ${ms(select)} |`,
       `| evaluate, series-major | ${ms(seriesMajor)} |`,
+      `| evaluate, series-major, folds shared with ${THREADS} worker thread${THREADS === 1 ? "" : "s"} | ${ms(parallel)} |`,
       `| evaluate, stepping (reference) | ${ms(stepped)} |`,
       "",
     ].join("\n"),

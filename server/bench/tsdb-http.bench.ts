@@ -156,6 +156,7 @@ async function timeQuery(
   }
   const cpuPerQuery = (cpuMsOf(pid) - cpuBefore) / 10;
   const first = timings.shift() ?? Number.NaN;
+  if (process.env.BENCH_TRACE) console.error(timings.map((t) => t.toFixed(0)).join(" "));
   timings.sort((a, b) => a - b);
   return { first, median: timings[Math.floor(timings.length / 2)] ?? Number.NaN, best: timings[0] ?? Number.NaN, worst: timings.at(-1) ?? Number.NaN, resultSeries, cpuPerQuery };
 }
@@ -168,6 +169,8 @@ async function main(): Promise<void> {
       AUSPEX_LOG_LEVEL: "warn",
       AUSPEX_REMOTE_WRITE_MAX_SAMPLES_PER_SECOND: "1000000000",
       AUSPEX_DETECTION: args.detection ? "true" : "false",
+      // The query's worker threads: the server's default unless set for a comparison.
+      ...(process.env.AUSPEX_QUERY_THREADS === undefined ? {} : { AUSPEX_QUERY_THREADS: process.env.AUSPEX_QUERY_THREADS }),
     },
     { dataDir },
   );

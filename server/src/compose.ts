@@ -335,6 +335,7 @@ export async function createAuspex(config: Config, options: { logger: Logger; cl
         await ruleModule.close();
         alerting.close();
         await app.close();
+        await query.close();
         await notifications.stop();
         await ai.close();
         // What was stored is scored and checkpointed, so the next start continues from here.

@@ -215,6 +215,10 @@ export const configSchema = z.object({
   AUSPEX_QUERY_TIMEOUT: duration(1).default(120).describe("Longest a PromQL query may run."),
   AUSPEX_QUERY_MAX_SAMPLES: int(1000, 1_000_000_000).default(50_000_000).describe("Most samples one PromQL query may load into memory."),
   AUSPEX_QUERY_LOOKBACK_DELTA: duration(1).default(300).describe("How far back PromQL looks for the latest sample of a series (Prometheus's 5m)."),
+  AUSPEX_QUERY_THREADS: z
+    .union([z.literal("auto"), int(0, 64)], { message: "must be auto or a whole number from 0 to 64" })
+    .default("auto")
+    .describe("Worker threads that share large PromQL aggregations over rate() and the like with the request thread; auto = cores - 1, at most 3; 0 = none."),
   AUSPEX_REMOTE_WRITE_MAX_SAMPLES_PER_SECOND: int(1, 1_000_000_000)
     .default(1_000_000)
     .describe("Samples per second one user may send through remote_write; more gets 429."),

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { availableParallelism } from "node:os";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { configSchema, type ConfigValues } from "#server/config/config.schema.ts";
@@ -85,7 +86,7 @@ export interface Config {
   };
   readonly rateLimit: { readonly enabled: boolean; readonly authPerMinute: number; readonly apiPerMinute: number };
   readonly metricStore: MetricStoreTarget;
-  readonly query: { readonly timeoutMs: number; readonly maxSamples: number; readonly lookbackDeltaMs: number };
+  readonly query: { readonly timeoutMs: number; readonly maxSamples: number; readonly lookbackDeltaMs: number; readonly threads: number };
   readonly remoteWrite: {
     readonly maxSamplesPerSecond: number;
     readonly maxActiveSeries: number;
@@ -294,6 +295,7 @@ function toConfig(v: ConfigValues): Config {
       timeoutMs: v.AUSPEX_QUERY_TIMEOUT * 1000,
       maxSamples: v.AUSPEX_QUERY_MAX_SAMPLES,
       lookbackDeltaMs: v.AUSPEX_QUERY_LOOKBACK_DELTA * 1000,
+      threads: v.AUSPEX_QUERY_THREADS === "auto" ? Math.min(3, Math.max(0, availableParallelism() - 1)) : v.AUSPEX_QUERY_THREADS,
     },
     remoteWrite: {
       maxSamplesPerSecond: v.AUSPEX_REMOTE_WRITE_MAX_SAMPLES_PER_SECOND,

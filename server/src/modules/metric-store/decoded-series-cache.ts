@@ -104,8 +104,8 @@ export class DecodedSeriesCache {
   private fresh(s: HeadSeries, capacity: number): Columns {
     const old = this.entries.get(s);
     if (old) this.bytes -= old.t.length * SAMPLE_BYTES;
-    // Both columns in one allocation.
-    const memory = new ArrayBuffer(capacity * SAMPLE_BYTES);
+    // Both columns in one allocation, shared so that query worker threads read them in place.
+    const memory = new SharedArrayBuffer(capacity * SAMPLE_BYTES);
     const v = new Float64Array(memory, capacity * 8, capacity);
     const c: Columns = {
       t: new Float64Array(memory, 0, capacity),

@@ -1,6 +1,7 @@
 import type { Actor } from "#server/platform/actor.ts";
 import type { Clock } from "#server/platform/clock.ts";
 import type { Labels, MetricStore } from "#server/modules/metric-store/index.ts";
+import { ParallelRangeFolder } from "#server/modules/query/parallel-range-folder.ts";
 import { prefetchSource } from "#server/modules/query/prefetch-source.ts";
 import {
   evaluateInstant,
@@ -21,6 +22,8 @@ export interface QueryLimits {
   timeoutMs: number;
   maxSamples: number;
   lookbackDeltaMs: number;
+  /** Worker threads for large series-major folds (0: the request thread alone). */
+  threads?: number;
 }
 
 export interface SeriesQuery {
@@ -44,10 +47,11 @@ export function createQueryService({ store, limits, clock }: Deps) {
   const bounds = (q: SeriesQuery) => ({ start: q.start ?? MIN_TIME_MS, end: q.end ?? MAX_TIME_MS });
   const limited = <T>(items: T[], limit: number | undefined): T[] => (limit !== undefined && limit > 0 ? items.slice(0, limit) : items);
   const now = () => clock.now().getTime();
+  const rangeFolder = new ParallelRangeFolder({ threads: limits.threads ?? 0 });
 
   async function prepare(actor: Actor, query: string, start: number, end: number, timeoutMs: number | undefined) {
     const deadline = now() + Math.min(timeoutMs ?? limits.timeoutMs, limits.timeoutMs);
-    const options: EngineOptions = { lookbackDelta: limits.lookbackDeltaMs, maxSamples: limits.maxSamples, deadline, now };
+    const options: EngineOptions = { lookbackDelta: limits.lookbackDeltaMs, maxSamples: limits.maxSamples, deadline, now, rangeFolder };
     const expr = parsePromQL(query);
     const source = await prefetchSource(store, actor.userId, planSelections(expr, start, end, options), { maxSamples: limits.maxSamples, deadline, now });
     return { expr, source, options };
@@ -82,6 +86,11 @@ export function createQueryService({ store, limits, clock }: Deps) {
       const { start, end } = bounds(q);
       const values = await store.labelValues(actor.userId, name, parseSeriesSelectors(q.match), start, end);
       return limited([...values].sort(), q.limit);
+    },
+
+    /** Stops the query worker threads. */
+    close(): Promise<void> {
+      return rangeFolder.close();
     },
   };
 }

@@ -77,12 +77,18 @@ export function extrapolatedRateAt(
   isCounter: boolean,
   isRate: boolean,
 ): number {
-  const n = hi - lo;
   const firstT = at(ts, lo);
-  const firstV = at(vs, lo);
   const lastT = at(ts, hi - 1);
+  const result = windowIncrease(vs, lo, hi, isCounter && mayHaveDrops);
+  const toZero = isCounter ? durationToZero(at(vs, lo), result, lastT - firstT) : Infinity;
+  return result * extrapolationFactor(firstT - rangeStart, rangeEnd - lastT, lastT - firstT, hi - lo, rangeSeconds, isRate, toZero);
+}
+
+/** Last minus first value of samples lo … hi - 1, plus every counter reset's drop when `withResets`. */
+export function windowIncrease(vs: ArrayLike<number>, lo: number, hi: number, withResets: boolean): number {
+  const firstV = at(vs, lo);
   let result = at(vs, hi - 1) - firstV;
-  if (isCounter && mayHaveDrops) {
+  if (withResets) {
     let prev = firstV;
     for (let i = lo + 1; i < hi; i++) {
       const cur = at(vs, i);
@@ -90,23 +96,46 @@ export function extrapolatedRateAt(
       prev = cur;
     }
   }
-  let durationToStart = (firstT - rangeStart) / 1000;
-  let durationToEnd = (rangeEnd - lastT) / 1000;
-  const sampledInterval = (lastT - firstT) / 1000;
-  const averageBetween = sampledInterval / (n - 1);
+  return result;
+}
+
+/**
+ * How long before its first sample a counter's window would have started at zero (seconds), when
+ * that can cut the extrapolation to the range start; Infinity otherwise. With firstV >= 2 *
+ * increase it is at least twice the sampled interval, more than extrapolationFactor ever
+ * extrapolates (below 1.1 average intervals, or half of one): no division needed then.
+ */
+export function durationToZero(firstV: number, increase: number, spanMs: number): number {
+  if (!(increase > 0 && firstV >= 0) || firstV >= 2 * increase) return Infinity;
+  return (spanMs / 1000) * (firstV / increase);
+}
+
+/**
+ * The factor Prometheus multiplies a window's increase by: extrapolated to the range's edges
+ * (by at most 1.1 average sample intervals, else half of one; at the start no further back than
+ * `toZero` seconds), and per second for rate(). Depends on these primitives alone, so a caller may
+ * reuse it for windows that share them (a regular series on a grid of its own interval).
+ */
+export function extrapolationFactor(
+  toStartMs: number,
+  toEndMs: number,
+  spanMs: number,
+  samples: number,
+  rangeSeconds: number,
+  isRate: boolean,
+  toZero: number,
+): number {
+  let durationToStart = toStartMs / 1000;
+  let durationToEnd = toEndMs / 1000;
+  const sampledInterval = spanMs / 1000;
+  const averageBetween = sampledInterval / (samples - 1);
   const threshold = averageBetween * 1.1;
   if (durationToStart >= threshold) durationToStart = averageBetween / 2;
-  // durationToZero = sampledInterval * (firstV / result) only matters when below durationToStart.
-  // With firstV >= 2 * result it is at least 2 * sampledInterval, which durationToStart (below
-  // 1.1 * averageBetween or equal to averageBetween / 2) never reaches: no division needed.
-  if (isCounter && result > 0 && firstV >= 0 && !(firstV >= 2 * result)) {
-    const durationToZero = sampledInterval * (firstV / result);
-    if (durationToZero < durationToStart) durationToStart = durationToZero;
-  }
+  if (toZero < durationToStart) durationToStart = toZero;
   if (durationToEnd >= threshold) durationToEnd = averageBetween / 2;
   let factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval;
   if (isRate) factor /= rangeSeconds;
-  return result * factor;
+  return factor;
 }
 
 function instantValue(w: SampleWindow, isRate: boolean): number | undefined {

@@ -15,17 +15,20 @@
 import type { AggregateExpr, Call, Expr, MatrixSelector, VectorSelector } from "#server/modules/query/promql/ast.ts";
 import { groupKey, groupLabels, isReducingOp, reduceGroup } from "#server/modules/query/promql/aggregate.rules.ts";
 import { dropName, METRIC_NAME } from "#server/modules/query/promql/labels.ts";
-import { kahanAddAt, kahanResult } from "#server/modules/query/promql/math.rules.ts";
 import {
-  counterNameInfo,
-  extrapolatedRateAt,
-  isWindowOnlyFunction,
-  KEEP_NAME,
-  RANGE_FUNCTIONS,
-  type RangeFunctionArgs,
-  USES_DROPS,
-  valueDrops,
-} from "#server/modules/query/promql/range-functions.rules.ts";
+  finishRow,
+  FOLD_OPS,
+  foldMember,
+  HAD_SAMPLES,
+  HAD_VALUE,
+  RangeSeriesEvaluator,
+  type FoldOp,
+  type FoldOutput,
+  type FoldRows,
+  type RangeFoldJob,
+  type RangeSpec,
+} from "#server/modules/query/promql/range-fold.rules.ts";
+import { counterNameInfo, isWindowOnlyFunction, KEEP_NAME } from "#server/modules/query/promql/range-functions.rules.ts";
 import { isStaleNaN, type Labels, type SourceSeries } from "#server/modules/query/promql/types.ts";
 
 /** One series' values at every step of the grid; `present[k]` is 0 where it has no sample. */
@@ -50,6 +53,8 @@ export interface SeriesMajorHost {
   distinctWithoutName(sel: VectorSelector): boolean;
   annotate(kind: "warning" | "info", message: string, pos: number): void;
   checkDeadline(): void;
+  /** Folds range-function series into group rows (range-fold.rules.ts's inThreadFolder, or over several threads). */
+  foldRange(job: RangeFoldJob): FoldOutput;
 }
 
 export interface SeriesMajorResult {
@@ -58,22 +63,6 @@ export interface SeriesMajorResult {
   /** Samples loaded at each step by those subtrees (the step evaluator's maxSamples budget). */
   readonly stepSamples: Float64Array;
 }
-
-const WINDOW_ONLY_ARGS: RangeFunctionArgs = {
-  t: NaN,
-  scalar: () => {
-    throw new Error("a window-only range function asked for a scalar argument");
-  },
-};
-
-const EMPTY = new Float64Array(0);
-
-/** The range functions eachExtrapolatedSeries computes in its own loop (all drop `__name__`). */
-const EXTRAPOLATED: Readonly<Record<string, { isCounter: boolean; isRate: boolean }>> = {
-  rate: { isCounter: true, isRate: true },
-  increase: { isCounter: true, isRate: false },
-  delta: { isCounter: false, isRate: false },
-};
 
 function unwrapParens(e: Expr): Expr {
   let cur = e;
@@ -91,17 +80,28 @@ export function evaluateSeriesMajor(expr: Expr, times: readonly number[], host: 
 /** Receives one series at a time; the arrays are reused for the next series (copy what you keep). */
 type SeriesVisitor = (labels: Labels, values: Float64Array, present: Uint8Array) => void;
 
-/** Folding aggregations computed member by member into per-step accumulators, without keeping members. */
-type StreamingOp = "sum" | "count" | "group" | "min" | "max";
+/** rate() and increase()'s "might not be a counter" info, checked once per metric name. */
+class NameCheck {
+  private checked: string | undefined | null = null;
+  private readonly func: string;
+  private readonly pos: number;
+  private readonly host: SeriesMajorHost;
 
-const STREAMING_OPS: ReadonlySet<string> = new Set<StreamingOp>(["sum", "count", "group", "min", "max"]);
+  constructor(call: Call, host: SeriesMajorHost) {
+    this.func = call.func;
+    this.pos = call.args[0]?.pos ?? call.pos;
+    this.host = host;
+  }
 
-interface Accumulator {
-  readonly labels: Labels;
-  readonly values: Float64Array;
-  readonly present: Uint8Array;
-  /** Kahan compensation per step (sum only). */
-  readonly compensation: Float64Array | undefined;
+  /** A series of these labels had samples in some window. */
+  seen(labels: Labels): void {
+    const name = labels[METRIC_NAME];
+    // Series of one name usually come together: one check per run of a name.
+    if (name === this.checked) return;
+    this.checked = name;
+    const info = counterNameInfo(this.func, name);
+    if (info !== undefined) this.host.annotate("info", info, this.pos);
+  }
 }
 
 class SeriesMajorPass {
@@ -110,7 +110,6 @@ class SeriesMajorPass {
   private readonly steps: number;
   private readonly values: Float64Array;
   private readonly present: Uint8Array;
-  private drops = new Int32Array(0);
 
   private readonly times: readonly number[];
   private readonly host: SeriesMajorHost;
@@ -228,151 +227,75 @@ class SeriesMajorPass {
   }
 
   private eachRangeSeries(call: Call, ms: MatrixSelector, visit: SeriesVisitor): void {
-    if (Object.hasOwn(EXTRAPOLATED, call.func)) {
-      this.eachExtrapolatedSeries(call, ms, EXTRAPOLATED[call.func]!, visit);
-      return;
-    }
-    const { times, steps, host, values, present, stepSamples } = this;
-    const fn = RANGE_FUNCTIONS[call.func]!;
+    const { host, values, present, stepSamples } = this;
     const keepName = KEEP_NAME.has(call.func);
-    const useDrops = USES_DROPS.has(call.func);
-    const pos = call.args[0]?.pos ?? call.pos;
-    const offset = ms.selector.offset;
-    const window: { ts: ArrayLike<number>; vs: ArrayLike<number>; lo: number; hi: number; drops: Int32Array | undefined } = {
-      ts: EMPTY,
-      vs: EMPTY,
-      lo: 0,
-      hi: 0,
-      drops: undefined,
-    };
-    const bounds = { rangeStart: 0, rangeEnd: 0, range: ms.range };
+    const evaluator = new RangeSeriesEvaluator(this.rangeSpec(call, ms));
+    const check = () => host.checkDeadline();
+    const names = new NameCheck(call, host);
     for (const s of host.loadRange(ms.selector)) {
-      const { ts, vs } = s;
-      const n = ts.length;
-      window.ts = ts;
-      window.vs = vs;
-      window.drops = useDrops ? this.valueDrops(vs) : undefined;
-      present.fill(0);
-      let any = false;
-      let lo = 0;
-      let hi = 0;
-      let seen = false;
-      for (let k = 0; k < steps; k++) {
-        host.checkDeadline();
-        const end = times[k]! - offset;
-        const start = end - ms.range;
-        while (hi < n && ts[hi]! <= end) hi++;
-        while (lo < n && ts[lo]! <= start) lo++;
-        if (hi <= lo) continue;
-        stepSamples[k]! += hi - lo;
-        if (!seen) {
-          seen = true;
-          const info = counterNameInfo(call.func, s.labels[METRIC_NAME]);
-          if (info !== undefined) host.annotate("info", info, pos);
-        }
-        window.lo = lo;
-        window.hi = hi;
-        bounds.rangeStart = start;
-        bounds.rangeEnd = end;
-        const v = fn(window, bounds, WINDOW_ONLY_ARGS);
-        if (v === undefined) continue;
-        values[k] = v;
-        present[k] = 1;
-        any = true;
-      }
-      if (any) visit(keepName ? s.labels : dropName(s.labels), values, present);
+      host.checkDeadline();
+      const flags = evaluator.evaluate(s, values, present, stepSamples, check);
+      if ((flags & HAD_SAMPLES) !== 0) names.seen(s.labels);
+      if ((flags & HAD_VALUE) !== 0) visit(keepName ? s.labels : dropName(s.labels), values, present);
     }
+  }
+
+  private rangeSpec(call: Call, ms: MatrixSelector): RangeSpec {
+    return { func: call.func, range: ms.range, offset: ms.selector.offset, times: this.times };
   }
 
   /**
-   * rate(), increase() and delta() (the common dashboard case) in one loop per series: the same
-   * windows and the same arithmetic (extrapolatedRateAt) as the generic path, without a window
-   * object, an indirect call or a deadline check per step.
+   * A folding aggregation straight over a range function: its group rows filled by the host's
+   * folder (perhaps on several threads), in the order and with the annotations of eachRangeSeries.
    */
-  private eachExtrapolatedSeries(call: Call, ms: MatrixSelector, kind: { isCounter: boolean; isRate: boolean }, visit: SeriesVisitor): void {
-    const { times, steps, host, values, present, stepSamples } = this;
-    const { isCounter, isRate } = kind;
-    const pos = call.args[0]?.pos ?? call.pos;
-    const offset = ms.selector.offset;
-    const range = ms.range;
-    const rangeSeconds = range / 1000;
-    let checkedName: string | undefined | null = null;
-    for (const s of host.loadRange(ms.selector)) {
-      host.checkDeadline();
-      const { ts, vs } = s;
-      const n = ts.length;
-      present.fill(0);
-      let any = false;
-      let seen = false;
-      let lo = 0;
-      let hi = 0;
-      // Counter resets: the newest index i < hi with vs[i] < vs[i - 1]; a window lo … hi - 1 has
-      // one to add back exactly when lastDrop > lo.
-      let lastDrop = 0;
-      for (let k = 0; k < steps; k++) {
-        const end = times[k]! - offset;
-        const start = end - range;
-        while (hi < n && ts[hi]! <= end) {
-          if (hi > 0 && vs[hi]! < vs[hi - 1]!) lastDrop = hi;
-          hi++;
-        }
-        while (lo < n && ts[lo]! <= start) lo++;
-        if (hi <= lo) continue;
-        stepSamples[k]! += hi - lo;
-        if (!seen) {
-          seen = true;
-          // One check per metric name (series of one name usually come together).
-          const name = s.labels[METRIC_NAME];
-          if (name !== checkedName) {
-            checkedName = name;
-            const info = counterNameInfo(call.func, name);
-            if (info !== undefined) host.annotate("info", info, pos);
-          }
-        }
-        if (hi - lo < 2) continue;
-        const mayHaveDrops = isCounter && lastDrop > lo;
-        values[k] = extrapolatedRateAt(ts, vs, lo, hi, mayHaveDrops, start, end, rangeSeconds, isCounter, isRate);
-        present[k] = 1;
-        any = true;
+  private foldRange(e: AggregateExpr, op: FoldOp, call: Call, ms: MatrixSelector): StepSeries[] {
+    const { host, steps } = this;
+    const series = host.loadRange(ms.selector);
+    const keepName = KEEP_NAME.has(call.func);
+    const sortedGrouping = [...new Set(e.grouping)].sort();
+    const rowOf = new Int32Array(series.length);
+    const rowByKey = new Map<string, number>();
+    const rowLabels: Labels[] = [];
+    series.forEach((s, i) => {
+      const labels = keepName ? s.labels : dropName(s.labels);
+      const key = groupKey(labels, sortedGrouping, e.without);
+      let row = rowByKey.get(key);
+      if (row === undefined) {
+        row = rowLabels.length;
+        rowByKey.set(key, row);
+        rowLabels.push(groupLabels(labels, e.grouping, e.without));
       }
-      if (any) visit(dropName(s.labels), values, present);
+      rowOf[i] = row;
+    });
+    const out = host.foldRange({ spec: this.rangeSpec(call, ms), op, series, rowOf, rows: rowLabels.length, check: () => host.checkDeadline() });
+    const threads = out.stepSamples.length / steps;
+    for (let t = 0; t < threads; t++) for (let k = 0; k < steps; k++) this.stepSamples[k]! += out.stepSamples[t * steps + k]!;
+    const names = new NameCheck(call, host);
+    const result: StepSeries[] = [];
+    const emitted = new Uint8Array(rowLabels.length);
+    for (let i = 0; i < series.length; i++) {
+      const flags = out.flags[i]!;
+      if ((flags & HAD_SAMPLES) !== 0) names.seen(series[i]!.labels);
+      const row = rowOf[i]!;
+      if ((flags & HAD_VALUE) === 0 || emitted[row] === 1) continue;
+      emitted[row] = 1;
+      finishRow(op, out, row, steps);
+      const cells = row * steps;
+      result.push({ labels: rowLabels[row]!, values: out.values.subarray(cells, cells + steps), present: out.present.subarray(cells, cells + steps) });
     }
-  }
-
-  /** `valueDrops(vs)` into a scratch array reused across series. */
-  private valueDrops(vs: ArrayLike<number>): Int32Array {
-    if (this.drops.length < vs.length) this.drops = new Int32Array(Math.max(vs.length, 2 * this.drops.length));
-    return valueDrops(vs, this.drops);
+    return result;
   }
 
   private aggregate(e: AggregateExpr): StepSeries[] {
     if (!isReducingOp(e.op)) throw new Error(`aggregation ${e.op} cannot run series-major`);
     const op = e.op;
-    const sortedGrouping = [...new Set(e.grouping)].sort();
-    if (STREAMING_OPS.has(op)) {
-      const groups = new Map<string, Accumulator>();
-      this.eachSeries(e.expr, (labels, values, present) => {
-        this.host.checkDeadline();
-        const key = groupKey(labels, sortedGrouping, e.without);
-        let g = groups.get(key);
-        if (!g) {
-          g = {
-            labels: groupLabels(labels, e.grouping, e.without),
-            values: new Float64Array(this.steps),
-            present: new Uint8Array(this.steps),
-            compensation: op === "sum" ? new Float64Array(this.steps) : undefined,
-          };
-          groups.set(key, g);
-        }
-        this.fold(op as StreamingOp, g, values, present);
-      });
-      const out: StepSeries[] = [];
-      for (const g of groups.values()) {
-        if (g.compensation) for (let k = 0; k < this.steps; k++) g.values[k] = kahanResult(g.values[k]!, g.compensation[k]!);
-        out.push({ labels: g.labels, values: g.values, present: g.present });
-      }
-      return out;
+    if (FOLD_OPS.has(op)) {
+      const inner = unwrapParens(e.expr);
+      const ms = inner.type === "call" ? this.rangeSelector(inner) : undefined;
+      if (inner.type === "call" && ms !== undefined) return this.foldRange(e, op as FoldOp, inner, ms);
+      return this.foldStreaming(e, op as FoldOp);
     }
+    const sortedGrouping = [...new Set(e.grouping)].sort();
     const groups = new Map<string, { labels: Labels; members: StepSeries[] }>();
     for (const s of this.evaluate(e.expr)) {
       const key = groupKey(s.labels, sortedGrouping, e.without);
@@ -398,47 +321,27 @@ class SeriesMajorPass {
     return out;
   }
 
-  /** Adds one member to a group's accumulators, in the order reduceGroup would see it (one loop per op: this runs per series and step). */
-  private fold(op: StreamingOp, g: Accumulator, values: Float64Array, present: Uint8Array): void {
+  /** A folding aggregation over any other series-major child, member by member into per-group accumulators. */
+  private foldStreaming(e: AggregateExpr, op: FoldOp): StepSeries[] {
     const { steps } = this;
-    const acc = g.values;
-    const seen = g.present;
-    switch (op) {
-      case "sum": {
-        const compensation = g.compensation!;
-        for (let k = 0; k < steps; k++) {
-          if (present[k] !== 1) continue;
-          seen[k] = 1;
-          kahanAddAt(acc, compensation, k, values[k]!);
-        }
-        return;
+    const sortedGrouping = [...new Set(e.grouping)].sort();
+    const groups = new Map<string, { labels: Labels; rows: FoldRows }>();
+    this.eachSeries(e.expr, (labels, values, present) => {
+      this.host.checkDeadline();
+      const key = groupKey(labels, sortedGrouping, e.without);
+      let g = groups.get(key);
+      if (!g) {
+        const rows = { values: new Float64Array(steps), present: new Uint8Array(steps), compensation: op === "sum" ? new Float64Array(steps) : undefined };
+        g = { labels: groupLabels(labels, e.grouping, e.without), rows };
+        groups.set(key, g);
       }
-      case "count":
-        for (let k = 0; k < steps; k++) {
-          if (present[k] !== 1) continue;
-          seen[k] = 1;
-          acc[k]! += 1;
-        }
-        return;
-      case "group":
-        for (let k = 0; k < steps; k++) {
-          if (present[k] !== 1) continue;
-          seen[k] = 1;
-          acc[k] = 1;
-        }
-        return;
-      case "min":
-      case "max": {
-        const max = op === "max";
-        for (let k = 0; k < steps; k++) {
-          if (present[k] !== 1) continue;
-          const v = values[k]!;
-          const a = acc[k]!;
-          if (seen[k] === 0 || (max ? a < v : a > v) || Number.isNaN(a)) acc[k] = v;
-          seen[k] = 1;
-        }
-        return;
-      }
+      foldMember(op, g.rows, 0, values, present);
+    });
+    const out: StepSeries[] = [];
+    for (const g of groups.values()) {
+      finishRow(op, g.rows, 0, steps);
+      out.push({ labels: g.labels, values: g.rows.values, present: g.rows.present });
     }
+    return out;
   }
 }
