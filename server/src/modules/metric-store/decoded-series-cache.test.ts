@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, describe, it } from "node:test";
 import { type EmbeddedMetricStore, createEmbeddedMetricStore } from "#server/modules/metric-store/index.ts";
+import { isStaleNaN, STALE_NAN } from "#server/platform/staleness.ts";
 import { seededRandom } from "#test/support/random.ts";
 
 const HOUR = 3_600_000;
@@ -77,6 +78,7 @@ describe("decoded series cache (through the embedded store)", () => {
           assert.deepEqual(a[i]!.labels, b[i]!.labels);
           assert.deepEqual(Array.from(a[i]!.timestamps), Array.from(b[i]!.timestamps), `round ${round} range ${mint}..${maxt}`);
           assert.deepEqual(Array.from(new Uint32Array(a[i]!.values.slice().buffer)), Array.from(new Uint32Array(b[i]!.values.slice().buffer)));
+          if (a[i]!.withoutNaN === true) assert.ok(!a[i]!.values.some(Number.isNaN), "a read said to hold no NaN holds one");
           given.push({ timestamps: a[i]!.timestamps, values: a[i]!.values, t: Array.from(a[i]!.timestamps), v: Array.from(new Uint32Array(a[i]!.values.slice().buffer)) });
         }
       }
@@ -86,6 +88,23 @@ describe("decoded series cache (through the embedded store)", () => {
       assert.deepEqual(Array.from(g.timestamps), g.t);
       assert.deepEqual(Array.from(new Uint32Array(g.values.slice().buffer)), g.v);
     }
+  });
+
+  it("says when a read holds no NaN (so no staleness marker), and stops saying so once one arrives", async () => {
+    const store = openStore("nan-flag");
+    const l = { __name__: "up", instance: "x" };
+    await store.append("u", [{ labels: l, samples: Array.from({ length: 300 }, (_, i) => ({ t: T0 + i * STEP, v: 1 })) }]);
+    const read = async () => (await store.select("u", [], T0, T0 + 400 * STEP))[0]!;
+    assert.equal((await read()).withoutNaN, false, "a first read decodes on its own and does not know");
+    assert.equal((await read()).withoutNaN, true, "the cached columns were scanned once");
+    assert.equal((await read()).withoutNaN, true);
+    await store.append("u", [{ labels: l, samples: [{ t: T0 + 300 * STEP, v: STALE_NAN }] }]);
+    const after = await read();
+    assert.equal(after.withoutNaN, false);
+    assert.ok(isStaleNaN(after.values[300]!));
+    // Closing the open chunk keeps the count: the marker is still there.
+    await store.append("u", [{ labels: l, samples: Array.from({ length: 150 }, (_, i) => ({ t: T0 + (301 + i) * STEP, v: 1 })) }]);
+    assert.equal((await store.select("u", [], T0, T0 + 500 * STEP))[0]!.withoutNaN, false);
   });
 
   it("merges out-of-order samples as before (such series are read the long way)", async () => {

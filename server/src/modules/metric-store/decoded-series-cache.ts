@@ -40,7 +40,17 @@ interface Columns {
   /** Samples valid (closed chunks, then the open chunk as of openCount samples). */
   length: number;
   openCount: number;
+  /** NaN values among the closed chunks' samples, and among all valid samples (none: no staleness marker to drop). */
+  closedNaNs: number;
+  nans: number;
   used: boolean;
+}
+
+/** NaN values among v[from … to - 1]. */
+function countNaNs(v: Float64Array, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) if (v[i] !== v[i]) n++;
+  return n;
 }
 
 export class DecodedSeriesCache {
@@ -97,6 +107,7 @@ export class DecodedSeriesCache {
     }
     const out = SampleBuffer.over(t.subarray(from, to), c.v.subarray(from, to));
     out.length = to - from;
+    out.withoutNaN = c.nans === 0;
     this.evict();
     return out;
   }
@@ -116,6 +127,8 @@ export class DecodedSeriesCache {
       closedLength: 0,
       length: 0,
       openCount: 0,
+      closedNaNs: 0,
+      nans: 0,
       used: false,
     };
     this.entries.set(s, c);
@@ -148,6 +161,8 @@ export class DecodedSeriesCache {
       c.closedLength = 0;
       c.length = 0;
       c.openCount = 0;
+      c.closedNaNs = 0;
+      c.nans = 0;
       first = needed;
       c.startMint = first < chunks.length ? chunks[first]!.mint : open !== null ? open.mint : Number.NaN;
     }
@@ -158,7 +173,9 @@ export class DecodedSeriesCache {
       for (; next < chunks.length; next++) {
         const chunk = chunks[next]!;
         c = this.room(s, c, length, chunk.count);
+        const from = length;
         length = decodeChunkInto(chunk.bytes, c.t, c.bits, length);
+        c.closedNaNs += countNaNs(c.v, from, length);
         c.closedChunks++;
       }
       c.closedLength = length;
@@ -172,6 +189,7 @@ export class DecodedSeriesCache {
       } else {
         c.length = length;
       }
+      c.nans = c.closedNaNs + countNaNs(c.v, length, c.length);
       c.openCount = openCount;
     }
     return c;
@@ -191,6 +209,8 @@ export class DecodedSeriesCache {
     grown.closedLength = c.closedLength;
     grown.length = c.length;
     grown.openCount = c.openCount;
+    grown.closedNaNs = c.closedNaNs;
+    grown.nans = c.nans;
     grown.used = c.used;
     return grown;
   }

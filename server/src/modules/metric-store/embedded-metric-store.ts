@@ -344,8 +344,9 @@ export function openEmbeddedMetricStore(options: EmbeddedMetricStoreOptions): Em
     for (const key of [...found.keys()].sort()) {
       const entry = found.get(key)!;
       // Every part was decoded for this call alone, so the merged columns are handed over uncopied.
-      const { timestamps, values } = mergeSorted(entry.parts, arena).columns();
-      out.push({ labels: entry.labels, timestamps, values });
+      const merged = mergeSorted(entry.parts, arena);
+      const { timestamps, values } = merged.columns();
+      out.push({ labels: entry.labels, timestamps, values, withoutNaN: merged.withoutNaN });
     }
     return out;
   }

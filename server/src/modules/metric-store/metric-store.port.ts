@@ -40,7 +40,8 @@ export type AppendResult = {
   rejections: SeriesRejection[];
 };
 
-export type SeriesData = { labels: Labels; timestamps: Float64Array; values: Float64Array };
+/** One series' samples; `withoutNaN` true promises no NaN among the values (so no staleness marker to drop), false or absent: unknown. */
+export type SeriesData = { labels: Labels; timestamps: Float64Array; values: Float64Array; withoutNaN?: boolean };
 
 export type MetricStoreStats = {
   /** Distinct series in the head (in memory) plus series known only from blocks. */

@@ -388,6 +388,8 @@ export class SampleBuffer {
   v: Float64Array;
   vBits: Uint32Array;
   length = 0;
+  /** True when the values are known to hold no NaN (so no staleness marker); false: unknown. */
+  withoutNaN = false;
 
   /** A buffer with room for `capacity` samples, or an empty one writing into the given columns (`over`). */
   constructor(capacity = 16, columns?: { t: Float64Array; v: Float64Array }) {

@@ -151,19 +151,10 @@ function staleMarkers(values: ArrayLike<number>): number {
   return stale;
 }
 
-/** staleMarkers for the store's Float64Arrays: a loop of its own, so its loads stay monomorphic (a shared one was 4 ns a value). */
-function staleMarkersIn(values: Float64Array): number {
-  let stale = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (v !== v && isStaleNaN(v)) stale++;
-  }
-  return stale;
-}
-
 function withoutStaleMarkers(s: SourceSeries): RangeLoadedSeries {
   const { timestamps, values } = s;
-  const stale = values instanceof Float64Array ? staleMarkersIn(values) : staleMarkers(values);
+  // A scan of every value costs as much as a fifth of a large rate() query: skipped when the store knows.
+  const stale = s.withoutNaN === true ? 0 : staleMarkers(values);
   if (stale === 0) return { labels: s.labels, ts: timestamps, vs: values };
   const ts = new Float64Array(values.length - stale);
   const vs = new Float64Array(values.length - stale);

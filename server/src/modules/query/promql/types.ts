@@ -12,6 +12,8 @@ export interface SourceSeries {
   readonly labels: Labels;
   readonly timestamps: ArrayLike<number>;
   readonly values: ArrayLike<number>;
+  /** True promises no NaN among the values, so range windows need not look for staleness markers (absent: unknown). */
+  readonly withoutNaN?: boolean;
 }
 
 /**
