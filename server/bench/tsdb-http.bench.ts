@@ -21,6 +21,7 @@ import { startPrometheus } from "#e2e/support/prometheus.ts";
  *     Prometheus's sharded remote_write delivers them (each series in time order): the first
  *     run (nothing decoded yet) and the median of 10 repeats (decoded data cached, as when a
  *     dashboard refreshes).
+ * BENCH_TRACE=1 prints every repeat's time; AUSPEX_QUERY_THREADS passes through to the server (A/B runs).
  * Streaming anomaly detection is off (AUSPEX_DETECTION=false; --detection turns it on): it scores
  * every stored sample on the same event loop, which is its own benchmark (`npm run bench:detect`).
  * Besides wall-clock figures it reports the server process's CPU time (user + system, all
