@@ -59,11 +59,14 @@ const EXTRAPOLATED: Readonly<Record<string, { isCounter: boolean; isRate: boolea
 export class RangeSeriesEvaluator {
   private readonly spec: RangeSpec;
   private readonly steps: number;
+  /** rate()/increase()/delta()'s kind, looked up once: evaluate runs per series. */
+  private readonly extrapolatedKind: { isCounter: boolean; isRate: boolean } | undefined;
   private drops = new Int32Array(0);
 
   constructor(spec: RangeSpec) {
     this.spec = spec;
     this.steps = spec.times.length;
+    this.extrapolatedKind = Object.hasOwn(EXTRAPOLATED, spec.func) ? EXTRAPOLATED[spec.func] : undefined;
   }
 
   /**
@@ -73,7 +76,7 @@ export class RangeSeriesEvaluator {
    */
   evaluate(s: RangeColumns, values: Float64Array, present: Uint8Array, stepSamples: Float64Array, check: () => void): number {
     present.fill(0);
-    const kind = Object.hasOwn(EXTRAPOLATED, this.spec.func) ? EXTRAPOLATED[this.spec.func] : undefined;
+    const kind = this.extrapolatedKind;
     return kind ? this.extrapolated(s, kind, values, present, stepSamples) : this.generic(s, values, present, stepSamples, check);
   }
 
