@@ -3,7 +3,7 @@
  * values are (nearest-neighbour distance, as KNN-CAD and ARTime judge context rather than single
  * values). Each value is quantised to a byte when it arrives, relative to the series' slow mean
  * and mean absolute spread (QUANT_RANGE spreads either side, clipped), so the history of
- * 384–448 values costs one byte each. Every CONTEXT_STRIDE-th value, the L1 distance of
+ * 320–384 values costs one byte each. Every CONTEXT_STRIDE-th value, the L1 distance of
  * the current window to its nearest earlier, non-overlapping window is found exactly (half-window
  * sums give a lower bound, early abandoning and a warm start keep it cheap) and divided by its own
  * running typical value: a ratio well above 1 means the recent shape has no precedent in the
@@ -13,7 +13,7 @@
 import type { StateReader, StateWriter } from "#server/modules/detection/core/state-codec.rules.ts";
 
 /** The history holds between CONTEXT_HISTORY and CONTEXT_HISTORY + CONTEXT_SLACK values. */
-export const CONTEXT_HISTORY = 384;
+export const CONTEXT_HISTORY = 320;
 /** Oldest values are dropped in blocks of this size, so the buffer is moved rarely (cost). */
 export const CONTEXT_SLACK = 64;
 const CAPACITY = CONTEXT_HISTORY + CONTEXT_SLACK;

@@ -21,7 +21,7 @@ import {
   writeChangePoint,
   type ChangePointState,
 } from "#server/modules/detection/core/change-point.rules.ts";
-import { contextOnsetScore, directional, onsetScore, stuckScore, VOTE_NORM, voteSum } from "#server/modules/detection/core/ensemble.rules.ts";
+import { anomalyScoreOf, contextOnsetScore, directional, onsetScore, stuckScore, VOTE_NORM, voteSum } from "#server/modules/detection/core/ensemble.rules.ts";
 import {
   createForecast,
   forecastNext,
@@ -50,6 +50,7 @@ import {
   writeContext,
   type ContextState,
 } from "#server/modules/detection/core/context.rules.ts";
+import { createNovelty, noveltyUpdate, readNovelty, writeNovelty, type NoveltyState } from "#server/modules/detection/core/novelty.rules.ts";
 import { StateReader, StateWriter } from "#server/modules/detection/core/state-codec.rules.ts";
 
 export interface DetectorConfig {
@@ -99,7 +100,7 @@ const BAND_SIGMA = 4.5;
 const KIND_PROBE = 100;
 /** A step longer than this many typical steps is a gap. */
 const GAP_STEPS = 10;
-const SNAPSHOT_VERSION = 2;
+const SNAPSHOT_VERSION = 3;
 /** No deviation smaller than this share of the series' overall spread is surprising. */
 const SPREAD_FLOOR = 0.1;
 /** Samples after an onset during which anomalyScore reports no new onset. */
@@ -140,6 +141,7 @@ interface CoreState {
   forecast: ForecastState;
   changePoint: ChangePointState;
   context: ContextState;
+  novelty: NoveltyState;
 }
 
 function freshState(): CoreState {
@@ -168,6 +170,7 @@ function freshState(): CoreState {
     forecast: createForecast(),
     changePoint: createChangePoint(),
     context: createContext(),
+    novelty: createNovelty(),
   };
 }
 
@@ -185,6 +188,7 @@ function resetMembers(s: CoreState): void {
   s.forecast = createForecast();
   s.changePoint = createChangePoint();
   s.context = createContext();
+  s.novelty = createNovelty();
 }
 
 function neutral(t: number, value: number): ScoredSample {
@@ -290,8 +294,9 @@ class Detector implements SeriesDetector {
     const fScale = forecastScale(s.forecast);
     const expected = sp.kind !== 0 ? sp.expected : med;
 
-    // Contextual member (onset score only): learns every valid sample, warm or not.
+    // Contextual and novelty members (anomalyScore only): learn every valid sample, warm or not.
     const ctx = contextUpdate(s.context, contextQuantise(v, s.slowMean, s.spread));
+    const novelty = noveltyUpdate(s.novelty, v);
     let result: ScoredSample;
     if (!warm || Number.isNaN(med)) {
       result = neutral(t, raw);
@@ -348,10 +353,12 @@ class Detector implements SeriesDetector {
       s.contextOnset = contextMemory;
       const a = aVotes > aContext ? aVotes : aContext;
       s.sinceOnset++;
+      let onset = 0;
       if (a > 0) {
-        result.anomalyScore = s.sinceOnset > REFRACTORY ? a : 0;
+        onset = s.sinceOnset > REFRACTORY ? a : 0;
         s.sinceOnset = 0;
       }
+      result.anomalyScore = anomalyScoreOf(onset, novelty);
     }
     this.learn(t, v, med, sigmaB, this.floorOf(med), season);
     return result;
@@ -398,12 +405,15 @@ class Detector implements SeriesDetector {
     const s = this.s;
     const w = new StateWriter(4096);
     w.u8(SNAPSHOT_VERSION);
-    for (const x of [s.n, s.lastT, s.stepMs, s.kind, s.probeUp, s.probeDown, s.prevRaw, s.prevValue, s.changeShare, s.changes, s.run, s.longScale, s.slowMean, s.spread, s.onset, s.sinceOnset, s.contextOnset, s.seasonKind, s.lastSeason]) w.f64(x);
+    w.u8(s.kind);
+    w.u8(s.seasonKind);
+    for (const x of [s.n, s.lastT, s.stepMs, s.probeUp, s.probeDown, s.prevRaw, s.prevValue, s.changeShare, s.changes, s.run, s.longScale, s.slowMean, s.spread, s.onset, s.sinceOnset, s.contextOnset, s.lastSeason]) w.f64(x);
     writeBaseline(s.baseline, w);
     writeSeasonal(s.seasonal, w);
     writeForecast(s.forecast, w);
     writeChangePoint(s.changePoint, w);
     writeContext(s.context, w);
+    writeNovelty(s.novelty, w);
     return w.finish();
   }
 }
@@ -417,10 +427,11 @@ export function restoreSeriesDetector(bytes: Uint8Array, config?: Partial<Detect
   const version = r.u8();
   if (version !== SNAPSHOT_VERSION) throw new Error(`unsupported detector snapshot version ${version}`);
   const s = freshState();
+  s.kind = r.u8();
+  s.seasonKind = r.u8();
   s.n = r.f64();
   s.lastT = r.f64();
   s.stepMs = r.f64();
-  s.kind = r.f64();
   s.probeUp = r.f64();
   s.probeDown = r.f64();
   s.prevRaw = r.f64();
@@ -434,12 +445,12 @@ export function restoreSeriesDetector(bytes: Uint8Array, config?: Partial<Detect
   s.onset = r.f64();
   s.sinceOnset = r.f64();
   s.contextOnset = r.f64();
-  s.seasonKind = r.f64();
   s.lastSeason = r.f64();
   s.baseline = readBaseline(r);
   s.seasonal = readSeasonal(r);
   s.forecast = readForecast(r);
   s.changePoint = readChangePoint(r);
   s.context = readContext(r);
+  s.novelty = readNovelty(r);
   return new Detector(resolveConfig(config), s);
 }
