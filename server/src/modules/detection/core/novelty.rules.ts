@@ -102,7 +102,7 @@ export function noveltyUpdate(n: NoveltyState, v: number): number {
     }
     n.masks[slot] = mask | bit;
   }
-  recent.copyWithin(0, 1);
+  for (let i = 1; i < NOVELTY_ORDER; i++) recent[i - 1] = recent[i]!;
   recent[NOVELTY_ORDER - 1] = symbol;
   const contexts = NOVELTY_ORDER + 1;
   const raw = ((known > 0 ? 1 - predicted / known : 1) + (contexts - predicted) / contexts) / 2;
