@@ -97,6 +97,30 @@ describe("detection engine restart", () => {
     assert.deepEqual(await scores(crashed), expected);
   });
 
+  it("a checkpoint in another state layout costs the series its learning, not the restart", async () => {
+    const values = series(800);
+    const w = await world("old-layout");
+    const first = engineFor(w);
+    await feed(w, first, values, 0, 300);
+    assert.equal(await first.checkpoint(), 1);
+    // As a build with another detector layout would have written it: an unknown version byte.
+    const [row] = await w.database.db.selectFrom("detector_states").selectAll().execute();
+    const bytes = Buffer.from(row!.state, "base64");
+    bytes[0] = 255;
+    await w.database.db.updateTable("detector_states").set({ state: bytes.toString("base64") }).execute();
+
+    const second = engineFor(w);
+    await second.restore();
+    await feed(w, second, values, 300, 800);
+    // Scores are written once warm (minHistory 200): samples 200–299 by the first run, then, as
+    // the fresh detector warms up on 300–499, samples 500–799. A restored detector would have
+    // gone on scoring from 300 (the test above): 600 scores.
+    const [out] = await w.store.select(w.userId, [{ type: "=", name: "__name__", value: "auspex_anomaly_score" }], T0, T0 + 10_000 * STEP);
+    const times = Array.from(out?.timestamps ?? [], (t) => (t - T0) / STEP);
+    assert.equal(times.length, 400);
+    assert.deepEqual([times[0], times[99], times[100], times.at(-1)], [200, 299, 500, 799]);
+  });
+
   it("drops idle series from memory at a checkpoint and brings them back with what they learned", async () => {
     const values = series(800);
     const straight = await world("straight-evict");

@@ -88,9 +88,24 @@ export function createDetectionEngine({ store, anomalies, states, clock, logger,
     ...seriesDetectorConfig(userSettings.get(userId), labels, settings.detector.sensitivity ?? 1),
   });
 
+  /**
+   * A checkpoint this build cannot read (written by a build with another detector state layout)
+   * costs that series its learning, not the process: it starts a fresh detector, keeps its
+   * episode and `lastT` (nothing is scored twice), and `relearning` counts it for the log.
+   */
+  let relearning = 0;
+  function detectorFromRow(row: DetectorStateRow, config: Partial<DetectorConfig>): SeriesDetector {
+    try {
+      return restoreSeriesDetector(new Uint8Array(Buffer.from(row.state, "base64")), config);
+    } catch {
+      relearning++;
+      return createSeriesDetector(config);
+    }
+  }
+
   function fromRow(row: DetectorStateRow): SeriesState {
     const labels = JSON.parse(row.labels) as Record<string, string>;
-    const detector = restoreSeriesDetector(new Uint8Array(Buffer.from(row.state, "base64")), configFor(row.user_id, labels));
+    const detector = detectorFromRow(row, configFor(row.user_id, labels));
     const episode = JSON.parse(row.episode) as EpisodeState;
     return { userId: row.user_id, key: row.series_key, labels, detector, episode, threshold: row.threshold, lastT: row.last_t, dirty: false };
   }
@@ -101,7 +116,11 @@ export function createDetectionEngine({ store, anomalies, states, clock, logger,
     if (!state && evicted.has(key)) {
       evicted.delete(key);
       const row = await states.find(userId, key);
-      if (row) series.set(key, (state = fromRow(row)));
+      if (row) {
+        series.set(key, (state = fromRow(row)));
+        if (relearning > 0) logger.warn({ series: relearning }, "detector checkpoint unreadable (another state layout): the series learns again");
+        relearning = 0;
+      }
     }
     if (!state) {
       state = { userId, key, labels: ownLabels(labels), detector: createSeriesDetector(configFor(userId, labels)), episode: newEpisodeState(), threshold: 1, lastT: -Infinity, dirty: true };
@@ -319,6 +338,8 @@ export function createDetectionEngine({ store, anomalies, states, clock, logger,
         const samples = Array.from(exact.timestamps, (t, i) => ({ t, v: exact.values[i] ?? Number.NaN }));
         await score(state.userId, [{ labels: state.labels, samples }], false);
       }
+      if (relearning > 0) logger.warn({ series: relearning }, "detector checkpoints unreadable (another state layout): those series learn again");
+      relearning = 0;
       logger.info({ series: rows.length }, "detectors restored");
     },
 
