@@ -81,6 +81,7 @@ export interface ScoredSample {
   /** True when the series is scored as a counter (value, expected and band are per-second rates). */
   rate: boolean;
   score: number;
+  /** [0, 1] for ranking (NAB): the larger of the novelty member and the onset of votes/context (ensemble.rules.ts). */
   anomalyScore: number;
   expected: number;
   lower: number;

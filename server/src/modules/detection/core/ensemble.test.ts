@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { contextOnsetScore, directional, onsetScore, toUnitInterval, voteSum } from "#server/modules/detection/core/ensemble.rules.ts";
+import { anomalyScoreOf, contextOnsetScore, directional, ONSET_SCALE, onsetScore, toUnitInterval, voteSum } from "#server/modules/detection/core/ensemble.rules.ts";
 
 describe("ensemble", () => {
   it("filters votes by direction", () => {
@@ -45,5 +45,13 @@ describe("ensemble", () => {
     assert.ok(Math.abs(out[2]! - 0.5 * (0.75 - 1 / 3)) < 1e-12, `onset ${out[2]}`);
     assert.deepEqual(out.slice(3), [0, 0, 0]);
     assert.equal(memory, 0.75);
+  });
+
+  it("anomalyScore is the larger of novelty and the scaled onset, in [0, 1]", () => {
+    assert.equal(anomalyScoreOf(0, 0), 0);
+    assert.equal(anomalyScoreOf(1 / ONSET_SCALE, 0), 0.5);
+    assert.equal(anomalyScoreOf(1 / ONSET_SCALE, 0.75), 0.75, "novelty above the onset wins");
+    assert.equal(anomalyScoreOf(3 / ONSET_SCALE, 0.6), 0.75, "the onset above novelty wins");
+    assert.ok(anomalyScoreOf(1, 0) < 1);
   });
 });
