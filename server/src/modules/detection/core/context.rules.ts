@@ -132,18 +132,18 @@ export function contextUpdate(c: ContextState, q: number): number {
 }
 
 export function writeContext(c: ContextState, w: StateWriter): void {
-  w.f64(c.count);
+  w.u16(c.count);
   w.f64(c.typical);
-  w.f64(c.steps);
+  w.u8(c.steps);
   w.f64(c.last);
   for (let i = 0; i < CAPACITY; i++) w.u8(c.hist[i]!);
 }
 
 export function readContext(r: StateReader): ContextState {
   const c = createContext();
-  c.count = r.f64();
+  c.count = r.u16();
   c.typical = r.f64();
-  c.steps = r.f64();
+  c.steps = r.u8();
   c.last = r.f64();
   for (let i = 0; i < CAPACITY; i++) c.hist[i] = r.u8();
   for (let p = 0; p + HALF <= c.count; p++) c.sums[p] = sumOf(c.hist, p, p + HALF);

@@ -101,7 +101,7 @@ const BAND_SIGMA = 4.5;
 const KIND_PROBE = 100;
 /** A step longer than this many typical steps is a gap. */
 const GAP_STEPS = 10;
-const SNAPSHOT_VERSION = 3;
+const SNAPSHOT_VERSION = 4;
 /** No deviation smaller than this share of the series' overall spread is surprising. */
 const SPREAD_FLOOR = 0.1;
 /** Samples after an onset during which anomalyScore reports no new onset. */
@@ -408,7 +408,14 @@ class Detector implements SeriesDetector {
     w.u8(SNAPSHOT_VERSION);
     w.u8(s.kind);
     w.u8(s.seasonKind);
-    for (const x of [s.n, s.lastT, s.stepMs, s.probeUp, s.probeDown, s.prevRaw, s.prevValue, s.changeShare, s.changes, s.run, s.longScale, s.slowMean, s.spread, s.onset, s.sinceOnset, s.contextOnset, s.lastSeason]) w.f64(x);
+    for (const x of [s.n, s.lastT, s.stepMs]) w.f64(x);
+    // Probe counts stop at KIND_PROBE (< 256); only `changes >= 2` and `sinceOnset > REFRACTORY`
+    // are ever asked, so those two are stored saturated.
+    w.u8(s.probeUp);
+    w.u8(s.probeDown);
+    w.u8(Math.min(s.changes, 2));
+    w.u8(Math.min(s.sinceOnset, REFRACTORY + 1));
+    for (const x of [s.prevRaw, s.prevValue, s.changeShare, s.run, s.longScale, s.slowMean, s.spread, s.onset, s.contextOnset, s.lastSeason]) w.f64(x);
     writeBaseline(s.baseline, w);
     writeSeasonal(s.seasonal, w);
     writeForecast(s.forecast, w);
@@ -433,18 +440,18 @@ export function restoreSeriesDetector(bytes: Uint8Array, config?: Partial<Detect
   s.n = r.f64();
   s.lastT = r.f64();
   s.stepMs = r.f64();
-  s.probeUp = r.f64();
-  s.probeDown = r.f64();
+  s.probeUp = r.u8();
+  s.probeDown = r.u8();
+  s.changes = r.u8();
+  s.sinceOnset = r.u8();
   s.prevRaw = r.f64();
   s.prevValue = r.f64();
   s.changeShare = r.f64();
-  s.changes = r.f64();
   s.run = r.f64();
   s.longScale = r.f64();
   s.slowMean = r.f64();
   s.spread = r.f64();
   s.onset = r.f64();
-  s.sinceOnset = r.f64();
   s.contextOnset = r.f64();
   s.lastSeason = r.f64();
   s.baseline = readBaseline(r);

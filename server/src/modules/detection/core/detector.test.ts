@@ -77,7 +77,8 @@ describe("series detector", () => {
     const f = noisyDaily(4);
     const values = Array.from({ length: 20_000 }, (_, i) => (i === 15_000 ? 400 : f(i)));
     const whole = run(createSeriesDetector(), values);
-    for (const cut of [1, 59, 1000, 3000, 12_345]) {
+    // 14_950: restored shortly before the spike widens the novelty range, which relearns from a restored trail.
+    for (const cut of [1, 59, 1000, 3000, 12_345, 14_950]) {
       const d = createSeriesDetector();
       run(d, values.slice(0, cut));
       const bytes = d.snapshot();

@@ -11,11 +11,15 @@
  * Causal range: contextOSE quantises over the whole file's minimum and maximum, which a stream
  * cannot know. Here the range grows when a value falls outside it, by NOVELTY_OVERSHOOT times the
  * larger of the old range and the excursion, so it grows rarely and normal values keep to a few
- * levels; the memory is cleared when it grows (symbols of the old range mean other values now),
- * and that value itself scores 1.
+ * levels. When it grows, the symbols of the old range mean other values, so the memory is
+ * relearned from the last NOVELTY_RECALL symbols, each moved to the new range by its level's
+ * centre: the series keeps its recent habits instead of forgetting them (a cleared memory made
+ * every transition after a new extreme look new). The value that widened the range is then scored
+ * like any other (a new extreme is the onset score's business).
  *
  * Memory: successor sets are 16-bit masks in NOVELTY_SLOTS hashed slots shared by all orders
- * (collisions only make a transition look familiar), so the state is 256 bytes plus scalars.
+ * (collisions only make a transition look familiar), 256 bytes, and the recent symbols at four
+ * bits each, 64 bytes, plus scalars.
  */
 import type { StateReader, StateWriter } from "#server/modules/detection/core/state-codec.rules.ts";
 
@@ -29,6 +33,9 @@ export const NOVELTY_HIGH = 0.75;
 export const NOVELTY_REST = 200;
 /** How far past a new extreme the range grows, in units of the old range (or the excursion). */
 export const NOVELTY_OVERSHOOT = 2;
+/** Recent symbols kept to relearn the memory from when the range grows (a power of two). */
+export const NOVELTY_RECALL = 128;
+const RECALL_MASK = NOVELTY_RECALL - 1;
 
 export interface NoveltyState {
   lo: number;
@@ -39,6 +46,10 @@ export interface NoveltyState {
   recent: Int8Array;
   /** Samples since the last raw score ≥ NOVELTY_HIGH. */
   sinceHigh: number;
+  /** Ring of the last NOVELTY_RECALL symbols (over the current range); `trailHead` is the next slot. */
+  trail: Uint8Array;
+  trailHead: number;
+  trailCount: number;
 }
 
 export function createNovelty(): NoveltyState {
@@ -48,20 +59,34 @@ export function createNovelty(): NoveltyState {
     masks: new Uint16Array(NOVELTY_SLOTS),
     recent: new Int8Array(NOVELTY_ORDER).fill(-1),
     sinceHigh: Number.POSITIVE_INFINITY,
+    trail: new Uint8Array(NOVELTY_RECALL),
+    trailHead: 0,
+    trailCount: 0,
   };
 }
 
-/** Widens the range to hold v; true when a non-empty range was widened (the memory is then void). */
-function growRange(n: NoveltyState, v: number): boolean {
+/** Widens the range to hold v; when a non-empty range was widened, relearns the memory from the trail. */
+function growRange(n: NoveltyState, v: number): void {
   if (Number.isNaN(n.lo)) {
     n.lo = n.hi = v;
-    return false;
+    return;
   }
-  if (v >= n.lo && v <= n.hi) return false;
+  if (v >= n.lo && v <= n.hi) return;
+  const oldLo = n.lo;
   const range = n.hi - n.lo;
   if (v < n.lo) n.lo = v - NOVELTY_OVERSHOOT * Math.max(range, n.hi - v);
   else n.hi = v + NOVELTY_OVERSHOOT * Math.max(range, v - n.lo);
-  return range > 0;
+  // An empty range means every earlier value was oldLo.
+  const width = range / NOVELTY_LEVELS;
+  const start = (n.trailHead - n.trailCount) & RECALL_MASK;
+  for (let k = 0; k < n.trailCount; k++) {
+    const i = (start + k) & RECALL_MASK;
+    n.trail[i] = symbolOf(n, range > 0 ? oldLo + (n.trail[i]! + 0.5) * width : oldLo);
+  }
+  if (!(range > 0)) return;
+  n.masks.fill(0);
+  n.recent.fill(-1);
+  for (let k = 0; k < n.trailCount; k++) learnSymbol(n, n.trail[(start + k) & RECALL_MASK]!);
 }
 
 function symbolOf(n: NoveltyState, v: number): number {
@@ -76,13 +101,8 @@ function slotOf(order: number, code: number): number {
   return (Math.imul(code ^ (order << 24), 2654435761) >>> 0) >>> SLOT_SHIFT;
 }
 
-/**
- * Learns v and returns its novelty in [0, 1] (0 during a rest period). Pure in the state: the same
- * values give the same scores.
- */
-export function noveltyUpdate(n: NoveltyState, v: number): number {
-  if (growRange(n, v)) n.masks.fill(0);
-  const symbol = symbolOf(n, v);
+/** Adds the transition into `symbol` to the memory and returns its raw novelty in [0, 1]. */
+function learnSymbol(n: NoveltyState, symbol: number): number {
   const bit = 1 << symbol;
   const recent = n.recent;
   let known = 0;
@@ -105,7 +125,20 @@ export function noveltyUpdate(n: NoveltyState, v: number): number {
   for (let i = 1; i < NOVELTY_ORDER; i++) recent[i - 1] = recent[i]!;
   recent[NOVELTY_ORDER - 1] = symbol;
   const contexts = NOVELTY_ORDER + 1;
-  const raw = ((known > 0 ? 1 - predicted / known : 1) + (contexts - predicted) / contexts) / 2;
+  return ((known > 0 ? 1 - predicted / known : 1) + (contexts - predicted) / contexts) / 2;
+}
+
+/**
+ * Learns v and returns its novelty in [0, 1] (0 during a rest period). Pure in the state: the same
+ * values give the same scores.
+ */
+export function noveltyUpdate(n: NoveltyState, v: number): number {
+  growRange(n, v);
+  const symbol = symbolOf(n, v);
+  const raw = learnSymbol(n, symbol);
+  n.trail[n.trailHead] = symbol;
+  n.trailHead = (n.trailHead + 1) & RECALL_MASK;
+  if (n.trailCount < NOVELTY_RECALL) n.trailCount++;
   n.sinceHigh++;
   const reported = n.sinceHigh > NOVELTY_REST ? raw : 0;
   if (raw >= NOVELTY_HIGH) n.sinceHigh = 0;
@@ -118,9 +151,14 @@ export function writeNovelty(n: NoveltyState, w: StateWriter): void {
   // Only "more than NOVELTY_REST" matters, so the count is stored saturated in one byte.
   w.u8(Math.min(n.sinceHigh, NOVELTY_REST + 1));
   for (let i = 0; i < NOVELTY_ORDER; i++) w.u8(n.recent[i]! & 0xff);
-  for (let i = 0; i < NOVELTY_SLOTS; i++) {
-    w.u8(n.masks[i]! & 0xff);
-    w.u8(n.masks[i]! >>> 8);
+  for (let i = 0; i < NOVELTY_SLOTS; i++) w.u16(n.masks[i]!);
+  // The trail, oldest first, two symbols to a byte (NOVELTY_LEVELS ≤ 16).
+  w.u8(n.trailCount);
+  const start = (n.trailHead - n.trailCount) & RECALL_MASK;
+  for (let k = 0; k < n.trailCount; k += 2) {
+    const a = n.trail[(start + k) & RECALL_MASK]!;
+    const b = k + 1 < n.trailCount ? n.trail[(start + k + 1) & RECALL_MASK]! : 0;
+    w.u8(a | (b << 4));
   }
 }
 
@@ -130,6 +168,13 @@ export function readNovelty(r: StateReader): NoveltyState {
   n.hi = r.f64();
   n.sinceHigh = r.u8();
   for (let i = 0; i < NOVELTY_ORDER; i++) n.recent[i] = (r.u8() << 24) >> 24;
-  for (let i = 0; i < NOVELTY_SLOTS; i++) n.masks[i] = r.u8() | (r.u8() << 8);
+  for (let i = 0; i < NOVELTY_SLOTS; i++) n.masks[i] = r.u16();
+  n.trailCount = r.u8();
+  for (let k = 0; k < n.trailCount; k += 2) {
+    const pair = r.u8();
+    n.trail[k] = pair & 0x0f;
+    if (k + 1 < n.trailCount) n.trail[k + 1] = pair >>> 4;
+  }
+  n.trailHead = n.trailCount & RECALL_MASK;
   return n;
 }

@@ -85,15 +85,15 @@ export function baselineMad(b: BaselineState, median: number): number {
 }
 
 export function writeBaseline(b: BaselineState, w: StateWriter): void {
-  w.f64(b.count);
-  w.f64(b.head);
+  w.u8(b.count);
+  w.u8(b.head);
   w.f64s(b.ring, b.count);
 }
 
 export function readBaseline(r: StateReader): BaselineState {
   const b = createBaseline();
-  b.count = r.f64();
-  b.head = r.f64();
+  b.count = r.u8();
+  b.head = r.u8();
   r.f64s(b.ring, b.count);
   b.sorted.set(b.ring.subarray(0, b.count));
   b.sorted.subarray(0, b.count).sort();

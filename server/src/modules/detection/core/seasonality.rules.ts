@@ -195,7 +195,7 @@ export function writeSeasonal(s: SeasonalState, w: StateWriter): void {
   w.f64(s.plainErr);
   w.f32s(s.dailyMean);
   w.f32s(s.dailyDev);
-  w.f64(s.active);
+  w.u8(s.active);
   w.f32s(s.weeklyMean);
 }
 
@@ -207,7 +207,7 @@ export function readSeasonal(r: StateReader): SeasonalState {
   s.plainErr = r.f64();
   r.f32s(s.dailyMean);
   r.f32s(s.dailyDev);
-  s.active = r.f64();
+  s.active = r.u8();
   r.f32s(s.weeklyMean);
   return s;
 }

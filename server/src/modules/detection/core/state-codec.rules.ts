@@ -1,6 +1,7 @@
 /**
- * Byte layout helpers for detector snapshots. Every number is written as it is held in memory
- * (float64 scalars, float32 profiles), so a restored detector continues bit-identically.
+ * Byte layout helpers for detector snapshots. Every number is written exactly as it is held in
+ * memory (float64 scalars, float32 profiles, u8/u16 for counters whose bounds are known), so a
+ * restored detector continues bit-identically.
  */
 export class StateWriter {
   readonly bytes: Uint8Array;
@@ -15,6 +16,11 @@ export class StateWriter {
   u8(x: number): void {
     this.view.setUint8(this.pos, x);
     this.pos += 1;
+  }
+
+  u16(x: number): void {
+    this.view.setUint16(this.pos, x, true);
+    this.pos += 2;
   }
 
   f64(x: number): void {
@@ -49,6 +55,12 @@ export class StateReader {
   u8(): number {
     const x = this.view.getUint8(this.pos);
     this.pos += 1;
+    return x;
+  }
+
+  u16(): number {
+    const x = this.view.getUint16(this.pos, true);
+    this.pos += 2;
     return x;
   }
 
