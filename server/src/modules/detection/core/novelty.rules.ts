@@ -65,7 +65,7 @@ export function createNovelty(): NoveltyState {
   };
 }
 
-/** Widens the range to hold v; when a non-empty range was widened, relearns the memory from the trail. */
+/** Widens the range to hold v, relearning the memory from the trail moved to the new range. */
 function growRange(n: NoveltyState, v: number): void {
   if (Number.isNaN(n.lo)) {
     n.lo = n.hi = v;
@@ -83,7 +83,6 @@ function growRange(n: NoveltyState, v: number): void {
     const i = (start + k) & RECALL_MASK;
     n.trail[i] = symbolOf(n, range > 0 ? oldLo + (n.trail[i]! + 0.5) * width : oldLo);
   }
-  if (!(range > 0)) return;
   n.masks.fill(0);
   n.recent.fill(-1);
   for (let k = 0; k < n.trailCount; k++) learnSymbol(n, n.trail[(start + k) & RECALL_MASK]!);
