@@ -76,16 +76,22 @@ function growRange(n: NoveltyState, v: number): void {
   const range = n.hi - n.lo;
   if (v < n.lo) n.lo = v - NOVELTY_OVERSHOOT * Math.max(range, n.hi - v);
   else n.hi = v + NOVELTY_OVERSHOOT * Math.max(range, v - n.lo);
-  // An empty range means every earlier value was oldLo.
-  const width = range / NOVELTY_LEVELS;
-  const start = (n.trailHead - n.trailCount) & RECALL_MASK;
-  for (let k = 0; k < n.trailCount; k++) {
-    const i = (start + k) & RECALL_MASK;
-    n.trail[i] = symbolOf(n, range > 0 ? oldLo + (n.trail[i]! + 0.5) * width : oldLo);
-  }
   n.masks.fill(0);
   n.recent.fill(-1);
-  for (let k = 0; k < n.trailCount; k++) learnSymbol(n, n.trail[(start + k) & RECALL_MASK]!);
+  // Each symbol moves by its level's centre (an empty range: every earlier value was oldLo).
+  const width = range / NOVELTY_LEVELS;
+  const start = trailStart(n);
+  for (let k = 0; k < n.trailCount; k++) {
+    const i = (start + k) & RECALL_MASK;
+    const moved = symbolOf(n, range > 0 ? oldLo + (n.trail[i]! + 0.5) * width : oldLo);
+    n.trail[i] = moved;
+    learnSymbol(n, moved);
+  }
+}
+
+/** Ring index of the oldest symbol in the trail. */
+function trailStart(n: NoveltyState): number {
+  return (n.trailHead - n.trailCount) & RECALL_MASK;
 }
 
 function symbolOf(n: NoveltyState, v: number): number {
@@ -153,7 +159,7 @@ export function writeNovelty(n: NoveltyState, w: StateWriter): void {
   for (let i = 0; i < NOVELTY_SLOTS; i++) w.u16(n.masks[i]!);
   // The trail, oldest first, two symbols to a byte (NOVELTY_LEVELS ≤ 16).
   w.u8(n.trailCount);
-  const start = (n.trailHead - n.trailCount) & RECALL_MASK;
+  const start = trailStart(n);
   for (let k = 0; k < n.trailCount; k += 2) {
     const a = n.trail[(start + k) & RECALL_MASK]!;
     const b = k + 1 < n.trailCount ? n.trail[(start + k + 1) & RECALL_MASK]! : 0;
