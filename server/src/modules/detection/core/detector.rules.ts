@@ -21,7 +21,18 @@ import {
   writeChangePoint,
   type ChangePointState,
 } from "#server/modules/detection/core/change-point.rules.ts";
-import { anomalyScoreOf, contextOnsetScore, directional, onsetScore, stuckScore, VOTE_NORM, voteSum } from "#server/modules/detection/core/ensemble.rules.ts";
+import {
+  anomalyScoreOf,
+  contextOnsetScore,
+  createPendingOnset,
+  directional,
+  onsetScore,
+  persistedOnset,
+  stuckScore,
+  VOTE_NORM,
+  voteSum,
+  type PendingOnset,
+} from "#server/modules/detection/core/ensemble.rules.ts";
 import {
   createForecast,
   forecastNext,
@@ -101,7 +112,7 @@ const BAND_SIGMA = 4.5;
 const KIND_PROBE = 100;
 /** A step longer than this many typical steps is a gap. */
 const GAP_STEPS = 10;
-const SNAPSHOT_VERSION = 4;
+const SNAPSHOT_VERSION = 5;
 /** No deviation smaller than this share of the series' overall spread is surprising. */
 const SPREAD_FLOOR = 0.1;
 /** Samples after an onset during which anomalyScore reports no new onset. */
@@ -132,6 +143,8 @@ interface CoreState {
   /** Decayed maximum of recent unit scores (onset emphasis of anomalyScore). */
   onset: number;
   sinceOnset: number;
+  /** Vote onset waiting for its persistence check (ensemble.rules.ts). */
+  pendingOnset: PendingOnset;
   /** Maximum of earlier unit context scores (onset of the contextual member). */
   contextOnset: number;
   /** Seasonal profile in use at the previous sample (0 none, 1 daily, 2 weekly) and its component. */
@@ -163,6 +176,7 @@ function freshState(): CoreState {
     spread: Number.NaN,
     onset: 0,
     sinceOnset: 1e9,
+    pendingOnset: createPendingOnset(),
     contextOnset: 0,
     seasonKind: 0,
     lastSeason: 0,
@@ -352,14 +366,13 @@ class Detector implements SeriesDetector {
       s.onset = memory;
       const [aContext, contextMemory] = contextOnsetScore(ctx, s.contextOnset);
       s.contextOnset = contextMemory;
-      const a = aVotes > aContext ? aVotes : aContext;
       s.sinceOnset++;
-      let onset = 0;
-      if (a > 0) {
-        onset = s.sinceOnset > REFRACTORY ? a : 0;
-        s.sinceOnset = 0;
-      }
-      result.anomalyScore = anomalyScoreOf(onset, novelty);
+      const fresh = s.sinceOnset > REFRACTORY;
+      if (aVotes > 0 || aContext > 0) s.sinceOnset = 0;
+      // A context onset is reported at once; a vote onset only once it has persisted.
+      const voteOnset = persistedOnset(s.pendingOnset, fresh ? aVotes : 0, score);
+      const contextOnset = fresh ? aContext : 0;
+      result.anomalyScore = anomalyScoreOf(voteOnset > contextOnset ? voteOnset : contextOnset, novelty);
     }
     this.learn(t, v, med, sigmaB, this.floorOf(med), season);
     return result;
@@ -416,6 +429,9 @@ class Detector implements SeriesDetector {
     w.u8(Math.min(s.changes, 2));
     w.u8(Math.min(s.sinceOnset, REFRACTORY + 1));
     for (const x of [s.prevRaw, s.prevValue, s.changeShare, s.run, s.longScale, s.slowMean, s.spread, s.onset, s.contextOnset, s.lastSeason]) w.f64(x);
+    w.f32(s.pendingOnset.value);
+    w.u8(s.pendingOnset.left);
+    w.u8(s.pendingOnset.hits);
     writeBaseline(s.baseline, w);
     writeSeasonal(s.seasonal, w);
     writeForecast(s.forecast, w);
@@ -454,6 +470,7 @@ export function restoreSeriesDetector(bytes: Uint8Array, config?: Partial<Detect
   s.onset = r.f64();
   s.contextOnset = r.f64();
   s.lastSeason = r.f64();
+  s.pendingOnset = { value: r.f32(), left: r.u8(), hits: r.u8() };
   s.baseline = readBaseline(r);
   s.seasonal = readSeasonal(r);
   s.forecast = readForecast(r);

@@ -57,6 +57,49 @@ export function onsetScore(votes: number, memory: number): [number, number] {
   return [a > 0 ? a : 0, unit > decayed ? unit : decayed];
 }
 
+/** Samples after a vote onset over which the deviation must persist for the onset to be reported. */
+export const PERSIST_SPAN = 30;
+/** How many of those samples must score above PERSIST_SCORE (a third of the band). */
+export const PERSIST_HITS = 15;
+export const PERSIST_SCORE = 1 / 3;
+
+/** A vote onset waiting for its persistence check; `left` = 0 means none. */
+export interface PendingOnset {
+  value: number;
+  left: number;
+  hits: number;
+}
+
+export function createPendingOnset(): PendingOnset {
+  return { value: 0, left: 0, hits: 0 };
+}
+
+/**
+ * Persistence check of vote onsets, the rule anomaly records follow (they open when the score
+ * stays high): an onset is reported PERSIST_SPAN samples later, and only when at least
+ * PERSIST_HITS of those samples scored above PERSIST_SCORE. A lone outlier of a heavy-tailed
+ * series (a burst of tweets, a short CPU spike) breaks the running maximum but not the band for
+ * long, so it is not an event here; the novelty member still reports a value the series never
+ * took. A larger onset while one is pending replaces it and restarts the span. On NAB this
+ * removed most false positives of the spiky series at every grid alignment of the novelty member
+ * (ADR 0014). Returns the onset to report at this sample (0 if none); `onset` is the vote onset
+ * found at this sample (0 if none). The pending value is held as a float32 (it is stored so).
+ */
+export function persistedOnset(p: PendingOnset, onset: number, score: number): number {
+  let reported = 0;
+  if (p.left > 0) {
+    if (score > PERSIST_SCORE) p.hits++;
+    p.left--;
+    if (p.left === 0 && p.hits >= PERSIST_HITS) reported = p.value;
+  }
+  if (onset > 0 && (p.left === 0 || onset > p.value)) {
+    p.value = Math.fround(onset);
+    p.left = PERSIST_SPAN;
+    p.hits = 0;
+  }
+  return reported;
+}
+
 /** Context ratio (see context.rules.ts) that maps to 0.5 in the unit domain. */
 export const CONTEXT_SCALE = 2;
 /** Weight of a context onset relative to an onset of the vote sum. */

@@ -1,6 +1,31 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { anomalyScoreOf, contextOnsetScore, directional, ONSET_SCALE, onsetScore, toUnitInterval, voteSum } from "#server/modules/detection/core/ensemble.rules.ts";
+import {
+  anomalyScoreOf,
+  contextOnsetScore,
+  createPendingOnset,
+  directional,
+  ONSET_SCALE,
+  onsetScore,
+  PERSIST_HITS,
+  PERSIST_SCORE,
+  PERSIST_SPAN,
+  persistedOnset,
+  toUnitInterval,
+  voteSum,
+} from "#server/modules/detection/core/ensemble.rules.ts";
+
+/** Runs persistedOnset over (onset, score) pairs; returns the reported onsets by sample. */
+function persisted(steps: Array<[number, number]>): number[] {
+  const p = createPendingOnset();
+  return steps.map(([onset, score]) => persistedOnset(p, onset, score));
+}
+
+/** An onset of `value`, then PERSIST_SPAN samples of which the first `high` score above PERSIST_SCORE. */
+function onsetThen(value: number, high: number): Array<[number, number]> {
+  const after = Array.from({ length: PERSIST_SPAN }, (_, k): [number, number] => [0, k < high ? 2 * PERSIST_SCORE : PERSIST_SCORE / 2]);
+  return [[value, 3], ...after];
+}
 
 describe("ensemble", () => {
   it("filters votes by direction", () => {
@@ -45,6 +70,23 @@ describe("ensemble", () => {
     assert.ok(Math.abs(out[2]! - 0.5 * (0.75 - 1 / 3)) < 1e-12, `onset ${out[2]}`);
     assert.deepEqual(out.slice(3), [0, 0, 0]);
     assert.equal(memory, 0.75);
+  });
+
+  it("reports a vote onset PERSIST_SPAN samples later, only when the deviation persisted", () => {
+    const kept = persisted(onsetThen(0.25, PERSIST_HITS));
+    assert.equal(kept[PERSIST_SPAN], 0.25, "persisted for PERSIST_HITS samples");
+    assert.deepEqual(kept.slice(0, PERSIST_SPAN), new Array<number>(PERSIST_SPAN).fill(0), "nothing before the span ends");
+    const lone = persisted(onsetThen(0.25, PERSIST_HITS - 1));
+    assert.deepEqual(lone, new Array<number>(PERSIST_SPAN + 1).fill(0), "a deviation one sample too short is no event");
+  });
+
+  it("a larger onset while one is pending replaces it and restarts the span; a smaller one does not", () => {
+    const high: [number, number] = [0, 1];
+    const steps: Array<[number, number]> = [[0.1, 3], high, high, [0.3, 3], [0.2, 3], ...Array.from({ length: PERSIST_SPAN }, () => high)];
+    const out = persisted(steps);
+    assert.equal(out[PERSIST_SPAN], 0, "the first onset's span was restarted");
+    assert.equal(out[3 + PERSIST_SPAN], Math.fround(0.3));
+    assert.equal(out.filter((x) => x > 0).length, 1);
   });
 
   it("anomalyScore is the larger of novelty and the scaled onset, in [0, 1]", () => {

@@ -1,7 +1,7 @@
 /**
  * Byte layout helpers for detector snapshots. Every number is written exactly as it is held in
- * memory (float64 scalars, float32 profiles, u8/u16 for counters whose bounds are known), so a
- * restored detector continues bit-identically.
+ * memory (float64 scalars, float32 profiles and values kept rounded to float32, u8/u16 for
+ * counters whose bounds are known), so a restored detector continues bit-identically.
  */
 export class StateWriter {
   readonly bytes: Uint8Array;
@@ -26,6 +26,12 @@ export class StateWriter {
   f64(x: number): void {
     this.view.setFloat64(this.pos, x, true);
     this.pos += 8;
+  }
+
+  /** x must already be a float32 value (Math.fround), or the restored state would differ. */
+  f32(x: number): void {
+    this.view.setFloat32(this.pos, x, true);
+    this.pos += 4;
   }
 
   f64s(xs: Float64Array, count: number): void {
@@ -67,6 +73,12 @@ export class StateReader {
   f64(): number {
     const x = this.view.getFloat64(this.pos, true);
     this.pos += 8;
+    return x;
+  }
+
+  f32(): number {
+    const x = this.view.getFloat32(this.pos, true);
+    this.pos += 4;
     return x;
   }
 
