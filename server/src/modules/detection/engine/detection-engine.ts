@@ -103,6 +103,12 @@ export function createDetectionEngine({ store, anomalies, states, clock, logger,
     }
   }
 
+  /** One warning for the checkpoints found unreadable since the last one. */
+  function warnRelearning(): void {
+    if (relearning > 0) logger.warn({ series: relearning }, "detector checkpoints unreadable (another state layout): those series learn again");
+    relearning = 0;
+  }
+
   function fromRow(row: DetectorStateRow): SeriesState {
     const labels = JSON.parse(row.labels) as Record<string, string>;
     const detector = detectorFromRow(row, configFor(row.user_id, labels));
@@ -118,8 +124,7 @@ export function createDetectionEngine({ store, anomalies, states, clock, logger,
       const row = await states.find(userId, key);
       if (row) {
         series.set(key, (state = fromRow(row)));
-        if (relearning > 0) logger.warn({ series: relearning }, "detector checkpoint unreadable (another state layout): the series learns again");
-        relearning = 0;
+        warnRelearning();
       }
     }
     if (!state) {
@@ -338,8 +343,7 @@ export function createDetectionEngine({ store, anomalies, states, clock, logger,
         const samples = Array.from(exact.timestamps, (t, i) => ({ t, v: exact.values[i] ?? Number.NaN }));
         await score(state.userId, [{ labels: state.labels, samples }], false);
       }
-      if (relearning > 0) logger.warn({ series: relearning }, "detector checkpoints unreadable (another state layout): those series learn again");
-      relearning = 0;
+      warnRelearning();
       logger.info({ series: rows.length }, "detectors restored");
     },
 
