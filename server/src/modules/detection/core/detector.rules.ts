@@ -24,13 +24,16 @@ import {
 import {
   anomalyScoreOf,
   contextOnsetScore,
+  createLastReport,
   createPendingOnset,
   directional,
+  distinctReport,
   onsetScore,
   persistedOnset,
   stuckScore,
   VOTE_NORM,
   voteSum,
+  type LastReport,
   type PendingOnset,
 } from "#server/modules/detection/core/ensemble.rules.ts";
 import {
@@ -112,11 +115,13 @@ const BAND_SIGMA = 4.5;
 const KIND_PROBE = 100;
 /** A step longer than this many typical steps is a gap. */
 const GAP_STEPS = 10;
-const SNAPSHOT_VERSION = 5;
+const SNAPSHOT_VERSION = 6;
 /** No deviation smaller than this share of the series' overall spread is surprising. */
 const SPREAD_FLOOR = 0.1;
 /** Samples after an onset during which anomalyScore reports no new onset. */
 const REFRACTORY = 10;
+/** A stuck run is counted up to this (u32) and stored exactly; its score is far above 1 long before. */
+const MAX_RUN = 0xffff_ffff;
 const KIND_UNDECIDED = 0;
 const KIND_GAUGE = 1;
 const KIND_COUNTER = 2;
@@ -145,6 +150,8 @@ interface CoreState {
   sinceOnset: number;
   /** Vote onset waiting for its persistence check (ensemble.rules.ts). */
   pendingOnset: PendingOnset;
+  /** The last anomalyScore reported, for one report per event (ensemble.rules.ts). */
+  lastReport: LastReport;
   /** Maximum of earlier unit context scores (onset of the contextual member). */
   contextOnset: number;
   /** Seasonal profile in use at the previous sample (0 none, 1 daily, 2 weekly) and its component. */
@@ -177,6 +184,7 @@ function freshState(): CoreState {
     onset: 0,
     sinceOnset: 1e9,
     pendingOnset: createPendingOnset(),
+    lastReport: createLastReport(),
     contextOnset: 0,
     seasonKind: 0,
     lastSeason: 0,
@@ -372,7 +380,7 @@ class Detector implements SeriesDetector {
       // A context onset is reported at once; a vote onset only once it has persisted.
       const voteOnset = persistedOnset(s.pendingOnset, fresh ? aVotes : 0, score);
       const contextOnset = fresh ? aContext : 0;
-      result.anomalyScore = anomalyScoreOf(voteOnset > contextOnset ? voteOnset : contextOnset, novelty);
+      result.anomalyScore = distinctReport(s.lastReport, anomalyScoreOf(voteOnset > contextOnset ? voteOnset : contextOnset, novelty));
     }
     this.learn(t, v, med, sigmaB, this.floorOf(med), season);
     return result;
@@ -394,7 +402,7 @@ class Detector implements SeriesDetector {
     if (!Number.isNaN(s.prevValue)) {
       const changed = v !== s.prevValue ? 1 : 0;
       s.changes += changed;
-      s.run = changed ? 0 : s.run + 1;
+      s.run = changed ? 0 : Math.min(s.run + 1, MAX_RUN);
       s.changeShare += 0.01 * (changed - s.changeShare);
     }
     s.prevValue = v;
@@ -419,8 +427,8 @@ class Detector implements SeriesDetector {
     const s = this.s;
     const w = new StateWriter(4096);
     w.u8(SNAPSHOT_VERSION);
-    w.u8(s.kind);
-    w.u8(s.seasonKind);
+    // Both kinds are 0–2: one byte.
+    w.u8(s.kind | (s.seasonKind << 4));
     for (const x of [s.n, s.lastT, s.stepMs]) w.f64(x);
     // Probe counts stop at KIND_PROBE (< 256); only `changes >= 2` and `sinceOnset > REFRACTORY`
     // are ever asked, so those two are stored saturated.
@@ -428,10 +436,13 @@ class Detector implements SeriesDetector {
     w.u8(s.probeDown);
     w.u8(Math.min(s.changes, 2));
     w.u8(Math.min(s.sinceOnset, REFRACTORY + 1));
-    for (const x of [s.prevRaw, s.prevValue, s.changeShare, s.run, s.longScale, s.slowMean, s.spread, s.onset, s.contextOnset, s.lastSeason]) w.f64(x);
+    w.u32(s.run);
+    for (const x of [s.prevRaw, s.prevValue, s.changeShare, s.longScale, s.slowMean, s.spread, s.onset, s.contextOnset, s.lastSeason]) w.f64(x);
     w.f32(s.pendingOnset.value);
     w.u8(s.pendingOnset.left);
     w.u8(s.pendingOnset.hits);
+    w.f32(s.lastReport.value);
+    w.u8(s.lastReport.age);
     writeBaseline(s.baseline, w);
     writeSeasonal(s.seasonal, w);
     writeForecast(s.forecast, w);
@@ -451,8 +462,9 @@ export function restoreSeriesDetector(bytes: Uint8Array, config?: Partial<Detect
   const version = r.u8();
   if (version !== SNAPSHOT_VERSION) throw new Error(`unsupported detector snapshot version ${version}`);
   const s = freshState();
-  s.kind = r.u8();
-  s.seasonKind = r.u8();
+  const kinds = r.u8();
+  s.kind = kinds & 0xf;
+  s.seasonKind = kinds >> 4;
   s.n = r.f64();
   s.lastT = r.f64();
   s.stepMs = r.f64();
@@ -460,10 +472,10 @@ export function restoreSeriesDetector(bytes: Uint8Array, config?: Partial<Detect
   s.probeDown = r.u8();
   s.changes = r.u8();
   s.sinceOnset = r.u8();
+  s.run = r.u32();
   s.prevRaw = r.f64();
   s.prevValue = r.f64();
   s.changeShare = r.f64();
-  s.run = r.f64();
   s.longScale = r.f64();
   s.slowMean = r.f64();
   s.spread = r.f64();
@@ -471,6 +483,7 @@ export function restoreSeriesDetector(bytes: Uint8Array, config?: Partial<Detect
   s.contextOnset = r.f64();
   s.lastSeason = r.f64();
   s.pendingOnset = { value: r.f32(), left: r.u8(), hits: r.u8() };
+  s.lastReport = { value: r.f32(), age: r.u8() };
   s.baseline = readBaseline(r);
   s.seasonal = readSeasonal(r);
   s.forecast = readForecast(r);

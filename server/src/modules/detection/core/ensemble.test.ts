@@ -3,14 +3,17 @@ import { describe, it } from "node:test";
 import {
   anomalyScoreOf,
   contextOnsetScore,
+  createLastReport,
   createPendingOnset,
   directional,
+  distinctReport,
   ONSET_SCALE,
   onsetScore,
   PERSIST_HITS,
   PERSIST_SCORE,
   PERSIST_SPAN,
   persistedOnset,
+  REPORT_SPAN,
   toUnitInterval,
   voteSum,
 } from "#server/modules/detection/core/ensemble.rules.ts";
@@ -19,6 +22,20 @@ import {
 function persisted(steps: Array<[number, number]>): number[] {
   const p = createPendingOnset();
   return steps.map(([onset, score]) => persistedOnset(p, onset, score));
+}
+
+/** Runs distinctReport over scores at samples 0, 1, 2, …; returns what is reported. */
+function distinct(scores: number[]): number[] {
+  const last = createLastReport();
+  return scores.map((x) => distinctReport(last, x));
+}
+
+/** A report of `first`, then `second` `after` samples later (zeros between). */
+function twoReports(first: number, second: number, after: number): number[] {
+  const scores = new Array<number>(after + 1).fill(0);
+  scores[0] = first;
+  scores[after] = second;
+  return distinct(scores);
 }
 
 /** An onset of `value`, then PERSIST_SPAN samples of which the first `high` score above PERSIST_SCORE. */
@@ -95,5 +112,25 @@ describe("ensemble", () => {
     assert.equal(anomalyScoreOf(1 / ONSET_SCALE, 0.75), 0.75, "novelty above the onset wins");
     assert.equal(anomalyScoreOf(3 / ONSET_SCALE, 0.6), 0.75, "the onset above novelty wins");
     assert.ok(anomalyScoreOf(1, 0) < 1);
+  });
+
+  it("reports one event once: a score no larger than a report up to REPORT_SPAN samples before is dropped", () => {
+    assert.equal(twoReports(0.75, 0.75, REPORT_SPAN).at(-1), 0, "as large, at the end of the span");
+    assert.equal(twoReports(0.75, 0.6, 5).at(-1), 0, "smaller, soon after");
+    assert.equal(twoReports(0.75, 0.6, REPORT_SPAN + 1).at(-1), 0.6, "after the span, a new event");
+    assert.equal(twoReports(0.75, 0.9, 5).at(-1), 0.9, "a larger score is reported");
+    assert.deepEqual(distinct([0.2, 0, 0]), [0.2, 0, 0], "zero stays zero");
+  });
+
+  it("a larger report within the span becomes the reference and restarts it", () => {
+    const scores = new Array<number>(REPORT_SPAN + 12).fill(0);
+    scores[0] = 0.6;
+    scores[10] = 0.9;
+    scores[REPORT_SPAN + 5] = 0.8; // past the first report's span, inside the second's
+    scores[REPORT_SPAN + 11] = 0.8; // past the second's span
+    const out = distinct(scores);
+    assert.equal(out[10], 0.9);
+    assert.equal(out[REPORT_SPAN + 5], 0);
+    assert.equal(out[REPORT_SPAN + 11], 0.8);
   });
 });

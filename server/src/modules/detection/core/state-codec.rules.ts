@@ -1,6 +1,6 @@
 /**
  * Byte layout helpers for detector snapshots. Every number is written exactly as it is held in
- * memory (float64 scalars, float32 profiles and values kept rounded to float32, u8/u16 for
+ * memory (float64 scalars, float32 profiles and values kept rounded to float32, u8/u16/u32 for
  * counters whose bounds are known), so a restored detector continues bit-identically.
  */
 export class StateWriter {
@@ -21,6 +21,11 @@ export class StateWriter {
   u16(x: number): void {
     this.view.setUint16(this.pos, x, true);
     this.pos += 2;
+  }
+
+  u32(x: number): void {
+    this.view.setUint32(this.pos, x, true);
+    this.pos += 4;
   }
 
   f64(x: number): void {
@@ -67,6 +72,12 @@ export class StateReader {
   u16(): number {
     const x = this.view.getUint16(this.pos, true);
     this.pos += 2;
+    return x;
+  }
+
+  u32(): number {
+    const x = this.view.getUint32(this.pos, true);
+    this.pos += 4;
     return x;
   }
 
