@@ -64,7 +64,7 @@ import {
   writeContext,
   type ContextState,
 } from "#server/modules/detection/core/context.rules.ts";
-import { createNovelty, noveltyUpdate, readNovelty, writeNovelty, type NoveltyState } from "#server/modules/detection/core/novelty.rules.ts";
+import { createNovelty, noveltyRest, noveltyUpdate, readNovelty, writeNovelty, type NoveltyState } from "#server/modules/detection/core/novelty.rules.ts";
 import { StateReader, StateWriter } from "#server/modules/detection/core/state-codec.rules.ts";
 
 export interface DetectorConfig {
@@ -118,6 +118,12 @@ const GAP_STEPS = 10;
 const SNAPSHOT_VERSION = 6;
 /** No deviation smaller than this share of the series' overall spread is surprising. */
 const SPREAD_FLOOR = 0.1;
+/**
+ * An onset whose anomalyScore alone reaches this (the band's edge in the unit domain) is an event:
+ * the novelty member rests after it as after its own (on NAB better at all twelve grid alignments
+ * × memory sizes, ADR 0014).
+ */
+const ONSET_EVENT = 0.5;
 /** Samples after an onset during which anomalyScore reports no new onset. */
 const REFRACTORY = 10;
 /** A stuck run is counted up to this (u32) and stored exactly; its score is far above 1 long before. */
@@ -380,7 +386,9 @@ class Detector implements SeriesDetector {
       // A context onset is reported at once; a vote onset only once it has persisted.
       const voteOnset = persistedOnset(s.pendingOnset, fresh ? aVotes : 0, score);
       const contextOnset = fresh ? aContext : 0;
-      result.anomalyScore = distinctReport(s.lastReport, anomalyScoreOf(voteOnset > contextOnset ? voteOnset : contextOnset, novelty));
+      const onset = voteOnset > contextOnset ? voteOnset : contextOnset;
+      if (anomalyScoreOf(onset, 0) >= ONSET_EVENT) noveltyRest(s.novelty);
+      result.anomalyScore = distinctReport(s.lastReport, anomalyScoreOf(onset, novelty));
     }
     this.learn(t, v, med, sigmaB, this.floorOf(med), season);
     return result;

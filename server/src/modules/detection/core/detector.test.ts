@@ -90,6 +90,19 @@ describe("series detector", () => {
     }
   });
 
+  it("reports a level shift as one event: its onset, then no new values of the shifted series", () => {
+    const f = noisyDaily(4);
+    const t0 = 10_000;
+    // A shift of 20 at t0, and at t0 + 60 a pause of 8 samples at the shifted mean.
+    const values = Array.from({ length: t0 + 400 }, (_, i) => (i >= t0 + 60 && i < t0 + 68 ? 120 : f(i) + (i >= t0 ? 20 : 0)));
+    const out = run(createSeriesDetector(), values);
+    const reported = out.flatMap((r, i) => (i >= t0 && r.anomalyScore > 0.3 ? [i - t0] : []));
+    // The shift's onset once it persisted (30 samples), the pause's; the novelty member rests
+    // NOVELTY_REST samples after each, so a value the shifted series takes for the first time at
+    // t0 + 232 is part of the event, not another one.
+    assert.deepEqual(reported, [30, 91]);
+  });
+
   it("refuses an unknown snapshot version", () => {
     assert.throws(() => restoreSeriesDetector(new Uint8Array([99, 0, 0])));
   });

@@ -6,7 +6,8 @@
  * that spikes alone, a new level, a shape the series never made. The score is in [0, 1]: half the
  * share of known contexts that did not predict the symbol, half the share of all contexts for
  * which it is new. After a raw score ≥ NOVELTY_HIGH the member reports nothing for NOVELTY_REST
- * samples (an event is reported once, while the series settles into what follows).
+ * samples (an event is reported once, while the series settles into what follows); so does an
+ * event another member reported (`noveltyRest`).
  *
  * Causal range: contextOSE quantises over the whole file's minimum and maximum, which a stream
  * cannot know. Here the range grows when a value falls outside it, by NOVELTY_OVERSHOOT times the
@@ -148,6 +149,15 @@ export function noveltyUpdate(n: NoveltyState, v: number): number {
   const reported = n.sinceHigh > NOVELTY_REST ? raw : 0;
   if (raw >= NOVELTY_HIGH) n.sinceHigh = 0;
   return reported;
+}
+
+/**
+ * Starts a rest period as a high raw score would: another member reported an event, and the new
+ * transitions while the series settles after it (a level shift's new neighbourhood, the way back
+ * from a burst) are its consequences, not new events.
+ */
+export function noveltyRest(n: NoveltyState): void {
+  n.sinceHigh = 0;
 }
 
 export function writeNovelty(n: NoveltyState, w: StateWriter): void {

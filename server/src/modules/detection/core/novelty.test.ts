@@ -4,6 +4,7 @@ import {
   createNovelty,
   NOVELTY_HIGH,
   NOVELTY_REST,
+  noveltyRest,
   noveltyUpdate,
   readNovelty,
   writeNovelty,
@@ -49,6 +50,21 @@ describe("novelty member (transitions never seen before)", () => {
     assert.equal(noveltyUpdate(n, 1000), 1);
     // The series then does something new every sample, but the member is resting.
     assert.equal(feed(n, 0, NOVELTY_REST, (i) => (i % 2 === 0 ? -500 - i : 2000 + i)), 0);
+  });
+
+  it("rests NOVELTY_REST samples after an event another member reported, as after its own", () => {
+    const rnd = seededRandom(9);
+    const stuckAfter = (rest: boolean, wait: number): number => {
+      const n = createNovelty();
+      feed(n, 0, 1000, (i) => ramp(i, rnd));
+      if (rest) noveltyRest(n);
+      feed(n, 1000, wait, (i) => ramp(i, rnd));
+      return feed(n, 1000 + wait, 5, () => 5);
+    };
+    assert.ok(stuckAfter(false, 10) >= NOVELTY_HIGH, "without the rest the pause is new");
+    assert.equal(stuckAfter(true, 10), 0, "inside the rest");
+    assert.equal(stuckAfter(true, NOVELTY_REST - 5), 0, "the rest's last samples");
+    assert.ok(stuckAfter(true, NOVELTY_REST) >= NOVELTY_HIGH, "after the rest");
   });
 
   it("relearns its memory from the recent symbols when the range grows, instead of forgetting", () => {
