@@ -4,8 +4,8 @@
  * values). Each value is quantised to a byte when it arrives, relative to the series' slow mean
  * and mean absolute spread (QUANT_RANGE spreads either side, clipped), so the history of
  * 320–384 values costs one byte each. Every CONTEXT_STRIDE-th value, the L1 distance of
- * the current window to its nearest earlier, non-overlapping window is found exactly (half-window
- * sums give a lower bound, early abandoning and a warm start keep it cheap) and divided by its own
+ * the current window to its nearest earlier, non-overlapping window is found exactly (half- and
+ * quarter-window sums give lower bounds, early abandoning and a warm start keep it cheap) and divided by its own
  * running typical value: a ratio well above 1 means the recent shape has no precedent in the
  * history. The ratio is held between searches. It feeds only the onset score (`anomalyScore`),
  * not the band score.
@@ -21,13 +21,14 @@ export const CONTEXT_WINDOW = 8;
 /** The nearest-neighbour search runs on every CONTEXT_STRIDE-th value (cost: ≈ 10 µs per search on noisy series). */
 export const CONTEXT_STRIDE = 8;
 const HALF = CONTEXT_WINDOW >> 1;
+const QUARTER = CONTEXT_WINDOW >> 2;
 /** Quantisation range, in mean absolute spreads either side of the slow mean. */
 const QUANT_RANGE = 8;
 const LEVELS = 255;
 /** Rate, per search, of the running typical nearest-neighbour distance. */
 const TYPICAL_RATE = 0.08;
 /** Typical distances below this many levels per value are floored (quantisation noise). */
-const MIN_DISTANCE = 1;
+export const MIN_DISTANCE = 1;
 
 export interface ContextState {
   /** Quantised values, oldest first. */
@@ -42,6 +43,8 @@ export interface ContextState {
   hint: number;
   /** sums[p] = sum of the half window starting at p (derived from hist; rebuilt on restore). */
   sums: Uint16Array;
+  /** quarters[p] = sum of the quarter window starting at p (derived likewise). */
+  quarters: Uint16Array;
 }
 
 export function createContext(): ContextState {
@@ -53,6 +56,7 @@ export function createContext(): ContextState {
     last: 0,
     hint: -1,
     sums: new Uint16Array(CAPACITY),
+    quarters: new Uint16Array(CAPACITY),
   };
 }
 
@@ -86,15 +90,18 @@ function windowDistance(h: Uint8Array, a: number, b: number, bound: number): num
 export function contextUpdate(c: ContextState, q: number): number {
   const h = c.hist;
   const sums = c.sums;
+  const quarters = c.quarters;
   if (c.count === CAPACITY) {
     h.copyWithin(0, CONTEXT_SLACK, CAPACITY);
     sums.copyWithin(0, CONTEXT_SLACK, CAPACITY);
+    quarters.copyWithin(0, CONTEXT_SLACK, CAPACITY);
     c.count -= CONTEXT_SLACK;
     c.hint -= CONTEXT_SLACK;
   }
   const n = ++c.count;
   h[n - 1] = q;
   if (n >= HALF) sums[n - HALF] = sumOf(h, n - HALF, n);
+  if (n >= QUARTER) quarters[n - QUARTER] = sumOf(h, n - QUARTER, n);
   c.steps++;
   if (c.steps < CONTEXT_STRIDE) return c.last;
   c.steps = 0;
@@ -105,6 +112,10 @@ export function contextUpdate(c: ContextState, q: number): number {
   const cur = n - W;
   const curA = sums[cur]!;
   const curB = sums[cur + HALF]!;
+  const cq0 = quarters[cur]!;
+  const cq1 = quarters[cur + QUARTER]!;
+  const cq2 = quarters[cur + 2 * QUARTER]!;
+  const cq3 = quarters[cur + 3 * QUARTER]!;
   // Warm start on the continuation of the previous nearest window: the minimum is exact whatever
   // the starting candidate, a close one only makes the bounds below cut earlier.
   let best = Number.POSITIVE_INFINITY;
@@ -114,6 +125,12 @@ export function contextUpdate(c: ContextState, q: number): number {
     const ga = sums[p]! - curA;
     const gb = sums[p + HALF]! - curB;
     if ((ga < 0 ? -ga : ga) + (gb < 0 ? -gb : gb) >= best) continue;
+    // The quarter sums bound it tighter (by the triangle inequality, as the halves do).
+    const q0 = quarters[p]! - cq0;
+    const q1 = quarters[p + QUARTER]! - cq1;
+    const q2 = quarters[p + 2 * QUARTER]! - cq2;
+    const q3 = quarters[p + 3 * QUARTER]! - cq3;
+    if ((q0 < 0 ? -q0 : q0) + (q1 < 0 ? -q1 : q1) + (q2 < 0 ? -q2 : q2) + (q3 < 0 ? -q3 : q3) >= best) continue;
     const d = windowDistance(h, p, cur, best);
     if (d < best) {
       best = d;
@@ -147,5 +164,6 @@ export function readContext(r: StateReader): ContextState {
   c.last = r.f64();
   for (let i = 0; i < CAPACITY; i++) c.hist[i] = r.u8();
   for (let p = 0; p + HALF <= c.count; p++) c.sums[p] = sumOf(c.hist, p, p + HALF);
+  for (let p = 0; p + QUARTER <= c.count; p++) c.quarters[p] = sumOf(c.hist, p, p + QUARTER);
   return c;
 }

@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   CONTEXT_HISTORY,
+  CONTEXT_WINDOW,
   contextQuantise,
   contextUpdate,
   createContext,
+  MIN_DISTANCE,
   readContext,
   writeContext,
 } from "#server/modules/detection/core/context.rules.ts";
@@ -53,5 +55,29 @@ describe("context member (nearest-neighbour distance of the recent window)", () 
       const b = readContext(new StateReader(w.finish()));
       for (let i = cut; i < values.length; i++) assert.ok(Object.is(contextUpdate(a, values[i]!), contextUpdate(b, values[i]!)), `cut ${cut} at ${i}`);
     }
+  });
+
+  it("finds the nearest earlier window exactly: the bounds and the warm start only skip work", () => {
+    const rnd = seededRandom(11);
+    const c = createContext();
+    const W = CONTEXT_WINDOW;
+    let searches = 0;
+    for (let i = 0; i < 3000; i++) {
+      // A noisy cycle whose shape drifts, with occasional bursts: many near misses for the bounds.
+      const x = Math.sin((2 * Math.PI * i) / (20 + (i >> 9))) + (rnd() - 0.5) * 0.8 + (i % 97 < 3 ? 3 : 0);
+      const typical = c.typical;
+      const ratio = contextUpdate(c, contextQuantise(x, 0, 1));
+      if (c.steps !== 0 || Number.isNaN(typical) || c.count < 3 * W) continue;
+      const cur = c.count - W;
+      let best = Number.POSITIVE_INFINITY;
+      for (let p = 0; p <= c.count - 3 * W; p++) {
+        let d = 0;
+        for (let k = 0; k < W; k++) d += Math.abs(c.hist[p + k]! - c.hist[cur + k]!);
+        best = Math.min(best, d);
+      }
+      assert.equal(ratio, best / W / Math.max(typical, MIN_DISTANCE), `search at ${i}`);
+      searches++;
+    }
+    assert.ok(searches > 300, `${searches} searches checked`);
   });
 });
