@@ -5,9 +5,9 @@
  * and mean absolute spread (QUANT_RANGE spreads either side, clipped), so the history of
  * 320–384 values costs one byte each. Every CONTEXT_STRIDE-th value, the L1 distance of
  * the current window to its nearest earlier, non-overlapping window is found exactly (half- and
- * quarter-window sums give lower bounds, early abandoning and a warm start keep it cheap) and divided by its own
- * running typical value: a ratio well above 1 means the recent shape has no precedent in the
- * history. The ratio is held between searches. It feeds only the onset score (`anomalyScore`),
+ * quarter-window sums give lower bounds, early abandoning and a warm start keep it cheap) and
+ * divided by its own running typical value: a ratio well above 1 means the recent shape has no
+ * precedent in the history. The ratio is held between searches. It feeds only the onset score (`anomalyScore`),
  * not the band score.
  */
 import type { StateReader, StateWriter } from "#server/modules/detection/core/state-codec.rules.ts";
