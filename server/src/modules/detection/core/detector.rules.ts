@@ -124,7 +124,10 @@ const SPREAD_FLOOR = 0.1;
  * × memory sizes, ADR 0014).
  */
 const ONSET_EVENT = 0.5;
-/** Samples after an onset during which anomalyScore reports no new onset. */
+/**
+ * Samples after an onset during which no context onset is reported. Vote onsets need none: a
+ * larger one while an onset waits for its persistence check replaces it (ensemble.rules.ts).
+ */
 const REFRACTORY = 10;
 /** A stuck run is counted up to this (u32) and stored exactly; its score is far above 1 long before. */
 const MAX_RUN = 0xffff_ffff;
@@ -384,7 +387,7 @@ class Detector implements SeriesDetector {
       const fresh = s.sinceOnset > REFRACTORY;
       if (aVotes > 0 || aContext > 0) s.sinceOnset = 0;
       // A context onset is reported at once; a vote onset only once it has persisted.
-      const voteOnset = persistedOnset(s.pendingOnset, fresh ? aVotes : 0, score);
+      const voteOnset = persistedOnset(s.pendingOnset, aVotes, score);
       const contextOnset = fresh ? aContext : 0;
       const onset = voteOnset > contextOnset ? voteOnset : contextOnset;
       if (anomalyScoreOf(onset, 0) >= ONSET_EVENT) noveltyRest(s.novelty);

@@ -79,8 +79,8 @@ describe("series detector", () => {
     const whole = run(createSeriesDetector(), values);
     // 14_950: restored shortly before the spike widens the novelty range, which relearns from a restored trail.
     // 17_020: restored while the level shift's onset waits for its persistence check.
-    // 518: restored inside the span of the report at 503, which drops a smaller one at 527.
-    for (const cut of [1, 59, 518, 1000, 3000, 12_345, 14_950, 17_020]) {
+    // 382: restored inside the span of the report at 367, which drops a smaller one at 407.
+    for (const cut of [1, 59, 382, 1000, 3000, 12_345, 14_950, 17_020]) {
       const d = createSeriesDetector();
       run(d, values.slice(0, cut));
       const bytes = d.snapshot();
@@ -97,10 +97,23 @@ describe("series detector", () => {
     const values = Array.from({ length: t0 + 400 }, (_, i) => (i >= t0 + 60 && i < t0 + 68 ? 120 : f(i) + (i >= t0 ? 20 : 0)));
     const out = run(createSeriesDetector(), values);
     const reported = out.flatMap((r, i) => (i >= t0 && r.anomalyScore > 0.3 ? [i - t0] : []));
-    // The shift's onset once it persisted (30 samples), the pause's; the novelty member rests
+    // The shift's onset once it persisted (40 samples), the pause's; the novelty member rests
     // NOVELTY_REST samples after each, so a value the shifted series takes for the first time at
     // t0 + 232 is part of the event, not another one.
-    assert.deepEqual(reported, [30, 91]);
+    assert.deepEqual(reported, [40, 101]);
+  });
+
+  it("reports a deviation that builds up over several samples once, at its full size", () => {
+    const f = noisyDaily(4);
+    const t0 = 10_000;
+    // A rise of 20 over five samples: each of them a larger deviation than any before.
+    const values = Array.from({ length: t0 + 100 }, (_, i) => f(i) + (i >= t0 ? 4 * Math.min(i - t0 + 1, 5) : 0));
+    const out = run(createSeriesDetector(), values).slice(t0);
+    const reported = out.flatMap((r) => (r.anomalyScore > 0.3 ? [r.anomalyScore] : []));
+    // The waiting onset is replaced by each larger one, so the rise is reported as a whole (a
+    // refractory after the first record would report that record alone, below 0.5).
+    assert.equal(reported.length, 1);
+    assert.ok(reported[0]! > 0.9, `reported ${reported[0]}`);
   });
 
   it("refuses an unknown snapshot version", () => {

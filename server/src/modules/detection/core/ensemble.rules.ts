@@ -58,9 +58,9 @@ export function onsetScore(votes: number, memory: number): [number, number] {
 }
 
 /** Samples after a vote onset over which the deviation must persist for the onset to be reported. */
-export const PERSIST_SPAN = 30;
-/** How many of those samples must score above PERSIST_SCORE (a third of the band). */
-export const PERSIST_HITS = 15;
+export const PERSIST_SPAN = 40;
+/** How many of those samples must score above PERSIST_SCORE (a third of the band): half. */
+export const PERSIST_HITS = PERSIST_SPAN / 2;
 export const PERSIST_SCORE = 1 / 3;
 
 /** A vote onset waiting for its persistence check; `left` = 0 means none. */
@@ -80,9 +80,11 @@ export function createPendingOnset(): PendingOnset {
  * PERSIST_HITS of those samples scored above PERSIST_SCORE. A lone outlier of a heavy-tailed
  * series (a burst of tweets, a short CPU spike) breaks the running maximum but not the band for
  * long, so it is not an event here; the novelty member still reports a value the series never
- * took. A larger onset while one is pending replaces it and restarts the span. On NAB this
- * removed most false positives of the spiky series at every grid alignment of the novelty member
- * (ADR 0014). Returns the onset to report at this sample (0 if none); `onset` is the vote onset
+ * took. A larger onset while one is pending replaces it and restarts the span, so a deviation
+ * that builds up over several samples is reported once, at its full size (vote onsets have no
+ * refractory). On NAB this removed most false positives of the spiky series at every grid
+ * alignment of the novelty member; spans of 34–44 samples with half of them required all measured
+ * better than 30 (ADR 0014). Returns the onset to report at this sample (0 if none); `onset` is the vote onset
  * found at this sample (0 if none). The pending value is held as a float32 (it is stored so).
  */
 export function persistedOnset(p: PendingOnset, onset: number, score: number): number {
@@ -163,8 +165,7 @@ export function createLastReport(): LastReport {
  * new value, a context onset when the shape is complete, a vote onset PERSIST_SPAN samples
  * after it began; outside an anomaly window each of them would count as another false alarm.
  * A larger score within the span is reported and becomes the reference. On NAB this measured
- * better at every grid alignment and memory size of the novelty member for spans of 15–30
- * samples (ADR 0014). The value is held as a float32 (it is stored so).
+ * better at every grid alignment and memory size of the novelty member (ADR 0014). The value is held as a float32 (it is stored so).
  */
 export function distinctReport(last: LastReport, score: number): number {
   if (last.age <= REPORT_SPAN) last.age++;
