@@ -83,9 +83,10 @@ export function createPendingOnset(): PendingOnset {
  * took. A larger onset while one is pending replaces it and restarts the span, so a deviation
  * that builds up over several samples is reported once, at its full size (vote onsets have no
  * refractory). On NAB this removed most false positives of the spiky series at every grid
- * alignment of the novelty member; spans of 34–44 samples with half of them required all measured
- * better than 30 (ADR 0014). Returns the onset to report at this sample (0 if none); `onset` is the vote onset
- * found at this sample (0 if none). The pending value is held as a float32 (it is stored so).
+ * alignment of the novelty member; spans of 34–44 samples with half of them required all
+ * measured better than 30 (ADR 0014). Returns the onset to report at this sample (0 if none);
+ * `onset` is the vote onset found at this sample (0 if none). The pending value is held as a
+ * float32 (it is stored so).
  */
 export function persistedOnset(p: PendingOnset, onset: number, score: number): number {
   let reported = 0;
@@ -165,7 +166,8 @@ export function createLastReport(): LastReport {
  * new value, a context onset when the shape is complete, a vote onset PERSIST_SPAN samples
  * after it began; outside an anomaly window each of them would count as another false alarm.
  * A larger score within the span is reported and becomes the reference. On NAB this measured
- * better at every grid alignment and memory size of the novelty member (ADR 0014). The value is held as a float32 (it is stored so).
+ * better at every grid alignment and memory size of the novelty member (ADR 0014). The value is
+ * held as a float32 (it is stored so).
  */
 export function distinctReport(last: LastReport, score: number): number {
   if (last.age <= REPORT_SPAN) last.age++;
