@@ -57,6 +57,8 @@ import {
   type SeasonalState,
 } from "#server/modules/detection/core/seasonality.rules.ts";
 import {
+  CONTEXT_STRIDE,
+  CONTEXT_WINDOW,
   contextQuantise,
   contextUpdate,
   createContext,
@@ -125,10 +127,12 @@ const SPREAD_FLOOR = 0.1;
  */
 const ONSET_EVENT = 0.5;
 /**
- * Samples after an onset during which no context onset is reported. Vote onsets need none: a
- * larger one while an onset waits for its persistence check replaces it (ensemble.rules.ts).
+ * Samples after an onset during which no context onset is reported: as long as the event can sit
+ * in the context member's window and its ratio be held until the next search, a new context
+ * ratio is the same event. Vote onsets need none: a larger one while an onset waits for its
+ * persistence check replaces it (ensemble.rules.ts).
  */
-const REFRACTORY = 10;
+const REFRACTORY = CONTEXT_WINDOW + CONTEXT_STRIDE;
 /** A stuck run is counted up to this (u32) and stored exactly; its score is far above 1 long before. */
 const MAX_RUN = 0xffff_ffff;
 const KIND_UNDECIDED = 0;

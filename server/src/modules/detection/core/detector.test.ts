@@ -116,6 +116,16 @@ describe("series detector", () => {
     assert.ok(reported[0]! > 0.9, `reported ${reported[0]}`);
   });
 
+  it("reports no context onset while an earlier onset's event can still sit in the context window", () => {
+    const f = noisyDaily(3);
+    const out = run(createSeriesDetector(), Array.from({ length: 500 }, (_, i) => f(i)));
+    const reported = out.flatMap((r, i) => (i >= 380 && r.anomalyScore > 0.2 ? [i] : []));
+    // A context onset at 447 follows another onset 11–16 samples earlier (not itself reported):
+    // the same stretch is still in the context window. With a refractory of 10 samples, shorter
+    // than CONTEXT_WINDOW + CONTEXT_STRIDE, it was reported.
+    assert.deepEqual(reported, [391]);
+  });
+
   it("refuses an unknown snapshot version", () => {
     assert.throws(() => restoreSeriesDetector(new Uint8Array([99, 0, 0])));
   });
